@@ -1,0 +1,125 @@
+/* aio-future-private.h: AioFuture's instance and class structs
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+#pragma once
+
+#include "aio-future.h"
+#include "aio-loop-private.h"
+
+G_BEGIN_DECLS
+
+typedef enum
+{
+  AIO_VALUE_NONE,
+  AIO_VALUE_BOOLEAN,
+  AIO_VALUE_INT64,
+  AIO_VALUE_DOUBLE,
+  AIO_VALUE_STRING,
+  AIO_VALUE_OBJECT,
+  AIO_VALUE_POINTER,
+  AIO_VALUE_VALUE,
+} AioValueType;
+
+typedef struct
+{
+  AioFutureCallback func;
+  gpointer          data;
+  GDestroyNotify    destroy;
+  guint             id;
+} AioDoneCallback;
+
+struct _AioFuture
+{
+  GObject          parent_instance;
+
+  /* Owned.  Set at construction, never replaced. */
+  AioLoop         *loop;
+
+  /* Chains the future into the loop's ready queue (to run its callbacks)
+   * or inbox (when completed from another thread).  It is in at most one
+   * of them at a time; a ref is held while it is. */
+  AioLink          link;
+
+  /* Atomic.  The first completion claims the future with a
+   * compare-and-exchange on @claimed, writes the outcome, then publishes
+   * @state; so completion may come from any thread, and readers that see
+   * a final @state see the outcome written before it. */
+  gint             claimed;
+  gint             state;
+
+  /* The outcome.  Written once by the claimer, read-only after. */
+  guint8           value_type;
+  union {
+    gboolean       b;
+    gint64         i;
+    gdouble        d;
+    gpointer       p;
+  } value;
+  GDestroyNotify   value_destroy;
+  GError          *error;
+
+  /* Loop thread only. */
+  guint            notified : 1;     /* the loop thread has seen it complete */
+  guint            scheduled : 1;
+  guint            dispatching : 1;
+  guint            error_retrieved : 1;
+  guint            next_callback_id;
+  /* The first callback lives inline, so that the common case of one
+   * awaiter costs no allocation; later ones go to @callbacks in order. */
+  AioDoneCallback  callback0;
+  GArray          *callbacks;
+};
+
+struct _AioFutureClass
+{
+  GObjectClass parent_class;
+
+  /* Asks the future to stop; returns FALSE when it is done already.  The
+   * default cancels it at once; tasks only request cancellation. */
+  gboolean (*cancel) (AioFuture  *future,
+                      const char *message);
+};
+
+#define AIO_FUTURE_CLASS(klass)     (G_TYPE_CHECK_CLASS_CAST ((klass), AIO_TYPE_FUTURE, AioFutureClass))
+#define AIO_FUTURE_GET_CLASS(obj)   (G_TYPE_INSTANCE_GET_CLASS ((obj), AIO_TYPE_FUTURE, AioFutureClass))
+
+/* Initializes a future created with g_object_new() of a subclass on @loop
+ * (NULL: the running loop, else the default one). */
+void      _aio_future_set_loop        (AioFuture      *future,
+                                       AioLoop        *loop);
+
+/* Claims @future for completion.  Returns FALSE, without a critical, when
+ * it is done (or being completed) already. */
+gboolean  _aio_future_try_claim       (AioFuture      *future);
+/* Publishes a claimed future's outcome and schedules its callbacks: in the
+ * loop's ready queue from the loop's thread, through the inbox otherwise. */
+void      _aio_future_publish         (AioFuture      *future,
+                                       AioFutureState  state);
+/* As _aio_future_publish(), for completions the loop itself drives (timers,
+ * sleeps, task steps): we are already in a dispatch of the loop's sources,
+ * so the callbacks run now, in order, instead of an iteration later. */
+void      _aio_future_publish_now     (AioFuture      *future,
+                                       AioFutureState  state);
+
+gboolean  _aio_future_try_resolve     (AioFuture      *future);
+gboolean  _aio_future_try_reject      (AioFuture      *future,
+                                       GError         *error);
+/* Cancels @future now (the default cancel); FALSE when it was done. */
+gboolean  _aio_future_cancel_now      (AioFuture      *future,
+                                       const char     *message,
+                                       gboolean        dispatch_now);
+/* Copies @source's outcome into the claimed @future's fields. */
+void      _aio_future_copy_outcome    (AioFuture      *future,
+                                       AioFuture      *source);
+GError   *_aio_future_new_cancelled_error (const char *message);
+gboolean  _aio_error_is_cancelled     (const GError   *error);
+
+static inline AioFutureState
+_aio_future_state (AioFuture *future)
+{
+  return (AioFutureState) g_atomic_int_get (&future->state);
+}
+
+G_END_DECLS

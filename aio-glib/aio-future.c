@@ -1,0 +1,1644 @@
+/* aio-future.c: AioFuture, the result of work that finishes later
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+/**
+ * AioFuture:
+ *
+ * The eventual result of a piece of work: a value, an error, or
+ * cancellation.
+ *
+ * A future starts pending and is completed exactly once, either with a
+ * value ([method@Aio.Future.resolve_int64] and its relatives), with an
+ * error ([method@Aio.Future.reject]), or by cancellation
+ * ([method@Aio.Future.cancel]). Its outcome can then be read any number of
+ * times.
+ *
+ * Every future belongs to an [class@Aio.Loop]. Done callbacks
+ * ([method@Aio.Future.add_done_callback]) run in that loop's thread, in the
+ * order they were added, and never inside the call that completed the
+ * future: they are queued and run when the loop next dispatches. A future
+ * may be completed from any thread; the callbacks are handed over through
+ * the loop's inbox. Everything else about a future is for the loop's
+ * thread.
+ *
+ * A future whose error nobody read is reported with a warning when it is
+ * finalized, like asyncio's "exception was never retrieved".
+ *
+ * ```c
+ * static void
+ * on_done (AioFuture *future,
+ *          gpointer   user_data)
+ * {
+ *   g_autoptr(GError) error = NULL;
+ *   gint64 value = aio_future_get_int64 (future, &error);
+ *
+ *   if (error == NULL)
+ *     g_print ("got %" G_GINT64_FORMAT "\n", value);
+ * }
+ *
+ * g_autoptr(AioFuture) future = aio_future_new ();
+ * aio_future_add_done_callback (future, on_done, NULL, NULL);
+ * aio_future_resolve_int64 (future, 42);   // on_done runs later, on the loop
+ * ```
+ *
+ * Since: 1.0
+ */
+
+#include "config.h"
+
+#include <glib/gi18n-lib.h>
+#include <math.h>
+
+#include "aio-error.h"
+#include "aio-future-private.h"
+#include "aio-loop-private.h"
+
+G_DEFINE_TYPE (AioFuture, aio_future, G_TYPE_OBJECT)
+
+static void aio_future_run_callbacks (AioFuture *self);
+
+GError *
+_aio_future_new_cancelled_error (const char *message)
+{
+  return g_error_new_literal (G_IO_ERROR, G_IO_ERROR_CANCELLED,
+                              message != NULL ? message : _("The operation was cancelled"));
+}
+
+gboolean
+_aio_error_is_cancelled (const GError *error)
+{
+  return error != NULL && g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+}
+
+static void
+aio_future_clear_callback (AioFuture       *self,
+                           AioDoneCallback *cb)
+{
+  GDestroyNotify destroy = cb->destroy;
+  gpointer data = cb->data;
+
+  cb->func = NULL;
+  cb->destroy = NULL;
+  cb->data = NULL;
+  cb->id = 0;
+
+  if (destroy != NULL)
+    destroy (data);
+}
+
+static void
+aio_future_clear_value (AioFuture *self)
+{
+  switch ((AioValueType) self->value_type)
+    {
+    case AIO_VALUE_STRING:
+      g_free (self->value.p);
+      break;
+
+    case AIO_VALUE_OBJECT:
+      g_clear_object ((GObject **) &self->value.p);
+      break;
+
+    case AIO_VALUE_POINTER:
+      if (self->value_destroy != NULL && self->value.p != NULL)
+        self->value_destroy (self->value.p);
+      break;
+
+    case AIO_VALUE_VALUE:
+      g_value_unset (self->value.p);
+      g_free (self->value.p);
+      break;
+
+    case AIO_VALUE_NONE:
+    case AIO_VALUE_BOOLEAN:
+    case AIO_VALUE_INT64:
+    case AIO_VALUE_DOUBLE:
+    default:
+      break;
+    }
+
+  self->value.p = NULL;
+  self->value_destroy = NULL;
+  self->value_type = AIO_VALUE_NONE;
+}
+
+static gboolean
+aio_future_real_cancel (AioFuture  *self,
+                        const char *message)
+{
+  return _aio_future_cancel_now (self, message, FALSE);
+}
+
+static void
+aio_future_finalize (GObject *object)
+{
+  AioFuture *self = (AioFuture *) object;
+
+  if (_aio_future_state (self) == AIO_FUTURE_REJECTED && !self->error_retrieved)
+    g_warning ("%s %p was rejected and its error was never retrieved: %s",
+               G_OBJECT_TYPE_NAME (self), self, self->error->message);
+
+  if (self->callback0.func != NULL)
+    aio_future_clear_callback (self, &self->callback0);
+  if (self->callbacks != NULL)
+    {
+      for (guint i = 0; i < self->callbacks->len; i++)
+        aio_future_clear_callback (self, &g_array_index (self->callbacks, AioDoneCallback, i));
+      g_array_unref (self->callbacks);
+    }
+
+  aio_future_clear_value (self);
+  g_clear_error (&self->error);
+  g_clear_object (&self->loop);
+
+  G_OBJECT_CLASS (aio_future_parent_class)->finalize (object);
+}
+
+static void
+aio_future_class_init (AioFutureClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+
+  object_class->finalize = aio_future_finalize;
+  klass->cancel = aio_future_real_cancel;
+}
+
+static void
+aio_future_init (AioFuture *self)
+{
+}
+
+void
+_aio_future_set_loop (AioFuture *self,
+                      AioLoop   *loop)
+{
+  g_assert (self->loop == NULL);
+
+  if (loop == NULL)
+    loop = _aio_loop_get_current_or_default ();
+  self->loop = g_object_ref (loop);
+}
+
+static inline AioFuture *
+aio_future_new_internal (AioLoop *loop)
+{
+  AioFuture *self = g_object_new (AIO_TYPE_FUTURE, NULL);
+
+  _aio_future_set_loop (self, loop);
+  return self;
+}
+
+/**
+ * aio_future_new:
+ *
+ * Creates a pending future on the running loop, or when no loop is
+ * running in this thread, on the default loop
+ * ([func@Aio.Loop.get_default]).
+ *
+ * Complete it with [method@Aio.Future.resolve] and its relatives,
+ * [method@Aio.Future.reject] or [method@Aio.Future.cancel].
+ *
+ * Returns: (transfer full): a new pending future
+ *
+ * Since: 1.0
+ */
+AioFuture *
+aio_future_new (void)
+{
+  return aio_future_new_internal (NULL);
+}
+
+/**
+ * aio_future_new_for_loop:
+ * @loop: an [class@Aio.Loop]
+ *
+ * Creates a pending future that belongs to @loop: its done callbacks run
+ * in the thread that runs @loop.
+ *
+ * Returns: (transfer full): a new pending future
+ *
+ * Since: 1.0
+ */
+AioFuture *
+aio_future_new_for_loop (AioLoop *loop)
+{
+  g_return_val_if_fail (AIO_IS_LOOP (loop), NULL);
+
+  return aio_future_new_internal (loop);
+}
+
+/**
+ * aio_future_new_resolved:
+ *
+ * Creates a future that is already resolved, with no value.
+ *
+ * Returns: (transfer full): a new resolved future
+ *
+ * Since: 1.0
+ */
+AioFuture *
+aio_future_new_resolved (void)
+{
+  AioFuture *self = aio_future_new_internal (NULL);
+
+  aio_future_resolve (self);
+  return self;
+}
+
+/**
+ * aio_future_new_for_boolean:
+ * @value: the value
+ *
+ * Creates a future already resolved with @value.
+ *
+ * Returns: (transfer full): a new resolved future
+ *
+ * Since: 1.0
+ */
+AioFuture *
+aio_future_new_for_boolean (gboolean value)
+{
+  AioFuture *self = aio_future_new_internal (NULL);
+
+  aio_future_resolve_boolean (self, value);
+  return self;
+}
+
+/**
+ * aio_future_new_for_int64:
+ * @value: the value
+ *
+ * Creates a future already resolved with @value.
+ *
+ * Returns: (transfer full): a new resolved future
+ *
+ * Since: 1.0
+ */
+AioFuture *
+aio_future_new_for_int64 (gint64 value)
+{
+  AioFuture *self = aio_future_new_internal (NULL);
+
+  aio_future_resolve_int64 (self, value);
+  return self;
+}
+
+/**
+ * aio_future_new_for_double:
+ * @value: the value
+ *
+ * Creates a future already resolved with @value.
+ *
+ * Returns: (transfer full): a new resolved future
+ *
+ * Since: 1.0
+ */
+AioFuture *
+aio_future_new_for_double (gdouble value)
+{
+  AioFuture *self = aio_future_new_internal (NULL);
+
+  aio_future_resolve_double (self, value);
+  return self;
+}
+
+/**
+ * aio_future_new_for_string:
+ * @value: (nullable): the value, copied
+ *
+ * Creates a future already resolved with a copy of @value.
+ *
+ * Returns: (transfer full): a new resolved future
+ *
+ * Since: 1.0
+ */
+AioFuture *
+aio_future_new_for_string (const char *value)
+{
+  AioFuture *self = aio_future_new_internal (NULL);
+
+  aio_future_resolve_string (self, value);
+  return self;
+}
+
+/**
+ * aio_future_new_take_string: (skip)
+ * @value: (transfer full) (nullable): the value, which the future takes
+ *
+ * Creates a future already resolved with @value, taking ownership of it.
+ *
+ * Returns: (transfer full): a new resolved future
+ *
+ * Since: 1.0
+ */
+AioFuture *
+aio_future_new_take_string (char *value)
+{
+  AioFuture *self = aio_future_new_internal (NULL);
+
+  aio_future_resolve_take_string (self, value);
+  return self;
+}
+
+/**
+ * aio_future_new_for_object:
+ * @object: (type GObject) (nullable): the value; the future takes a reference
+ *
+ * Creates a future already resolved with @object.
+ *
+ * Returns: (transfer full): a new resolved future
+ *
+ * Since: 1.0
+ */
+AioFuture *
+aio_future_new_for_object (gpointer object)
+{
+  AioFuture *self;
+
+  g_return_val_if_fail (object == NULL || G_IS_OBJECT (object), NULL);
+
+  self = aio_future_new_internal (NULL);
+  aio_future_resolve_object (self, object);
+  return self;
+}
+
+/**
+ * aio_future_new_for_pointer: (skip)
+ * @pointer: (nullable): the value
+ * @destroy: (nullable): frees @pointer when the future is finalized
+ *
+ * Creates a future already resolved with @pointer.
+ *
+ * Returns: (transfer full): a new resolved future
+ *
+ * Since: 1.0
+ */
+AioFuture *
+aio_future_new_for_pointer (gpointer       pointer,
+                            GDestroyNotify destroy)
+{
+  AioFuture *self = aio_future_new_internal (NULL);
+
+  aio_future_resolve_pointer (self, pointer, destroy);
+  return self;
+}
+
+/**
+ * aio_future_new_for_value:
+ * @value: the value, copied
+ *
+ * Creates a future already resolved with a copy of @value.
+ *
+ * Returns: (transfer full): a new resolved future
+ *
+ * Since: 1.0
+ */
+AioFuture *
+aio_future_new_for_value (const GValue *value)
+{
+  AioFuture *self;
+
+  g_return_val_if_fail (G_IS_VALUE (value), NULL);
+
+  self = aio_future_new_internal (NULL);
+  aio_future_resolve_value (self, value);
+  return self;
+}
+
+/**
+ * aio_future_new_for_error:
+ * @error: (transfer full): the error, which the future takes
+ *
+ * Creates a future already rejected with @error. An error of
+ * `G_IO_ERROR_CANCELLED` makes a cancelled future.
+ *
+ * Returns: (transfer full): a new rejected future
+ *
+ * Since: 1.0
+ */
+AioFuture *
+aio_future_new_for_error (GError *error)
+{
+  AioFuture *self;
+
+  g_return_val_if_fail (error != NULL, NULL);
+
+  self = aio_future_new_internal (NULL);
+  aio_future_reject (self, error);
+  return self;
+}
+
+/**
+ * aio_future_get_loop:
+ * @future: an [class@Aio.Future]
+ *
+ * Gets the loop @future belongs to; its done callbacks run there.
+ *
+ * Returns: (transfer none): the future's loop
+ *
+ * Since: 1.0
+ */
+AioLoop *
+aio_future_get_loop (AioFuture *future)
+{
+  g_return_val_if_fail (AIO_IS_FUTURE (future), NULL);
+
+  return future->loop;
+}
+
+/**
+ * aio_future_get_state:
+ * @future: an [class@Aio.Future]
+ *
+ * Gets the state of @future. This may be called from any thread.
+ *
+ * Returns: the state
+ *
+ * Since: 1.0
+ */
+AioFutureState
+aio_future_get_state (AioFuture *future)
+{
+  g_return_val_if_fail (AIO_IS_FUTURE (future), AIO_FUTURE_PENDING);
+
+  return _aio_future_state (future);
+}
+
+/**
+ * aio_future_is_done:
+ * @future: an [class@Aio.Future]
+ *
+ * Whether @future is resolved, rejected or cancelled (asyncio's `done()`).
+ *
+ * Returns: %TRUE when @future is no longer pending
+ *
+ * Since: 1.0
+ */
+gboolean
+aio_future_is_done (AioFuture *future)
+{
+  g_return_val_if_fail (AIO_IS_FUTURE (future), FALSE);
+
+  return _aio_future_state (future) != AIO_FUTURE_PENDING;
+}
+
+/**
+ * aio_future_is_resolved:
+ * @future: an [class@Aio.Future]
+ *
+ * Whether @future completed with a value.
+ *
+ * Returns: %TRUE when @future is resolved
+ *
+ * Since: 1.0
+ */
+gboolean
+aio_future_is_resolved (AioFuture *future)
+{
+  g_return_val_if_fail (AIO_IS_FUTURE (future), FALSE);
+
+  return _aio_future_state (future) == AIO_FUTURE_RESOLVED;
+}
+
+/**
+ * aio_future_is_rejected:
+ * @future: an [class@Aio.Future]
+ *
+ * Whether @future completed with an error other than cancellation.
+ *
+ * Returns: %TRUE when @future is rejected
+ *
+ * Since: 1.0
+ */
+gboolean
+aio_future_is_rejected (AioFuture *future)
+{
+  g_return_val_if_fail (AIO_IS_FUTURE (future), FALSE);
+
+  return _aio_future_state (future) == AIO_FUTURE_REJECTED;
+}
+
+/**
+ * aio_future_is_cancelled:
+ * @future: an [class@Aio.Future]
+ *
+ * Whether @future was cancelled (asyncio's `cancelled()`).
+ *
+ * Returns: %TRUE when @future is cancelled
+ *
+ * Since: 1.0
+ */
+gboolean
+aio_future_is_cancelled (AioFuture *future)
+{
+  g_return_val_if_fail (AIO_IS_FUTURE (future), FALSE);
+
+  return _aio_future_state (future) == AIO_FUTURE_CANCELLED;
+}
+
+/* ---- completion ---------------------------------------------------------- */
+
+gboolean
+_aio_future_try_claim (AioFuture *self)
+{
+  return g_atomic_int_compare_and_exchange (&self->claimed, 0, 1);
+}
+
+static inline gboolean
+aio_future_has_callbacks (AioFuture *self)
+{
+  return self->callback0.func != NULL ||
+         (self->callbacks != NULL && self->callbacks->len > 0);
+}
+
+static void
+aio_future_run_callbacks_link (AioLink  *link,
+                               gboolean  discard)
+{
+  AioFuture *self = G_STRUCT_MEMBER_P (link, -G_STRUCT_OFFSET (AioFuture, link));
+
+  self->scheduled = FALSE;
+  if (!discard)
+    aio_future_run_callbacks (self);
+  g_object_unref (self);
+}
+
+/* Loop thread: the completion is now visible to the loop; queue the
+ * callbacks for the next drain. */
+static void
+aio_future_schedule_callbacks (AioFuture *self)
+{
+  self->notified = TRUE;
+  if (self->scheduled || self->dispatching || !aio_future_has_callbacks (self))
+    return;
+
+  self->scheduled = TRUE;
+  self->link.func = aio_future_run_callbacks_link;
+  _aio_loop_push_ready (self->loop, &self->link);
+  g_object_ref (self);
+}
+
+static void
+aio_future_inbox_link (AioLink  *link,
+                       gboolean  discard)
+{
+  AioFuture *self = G_STRUCT_MEMBER_P (link, -G_STRUCT_OFFSET (AioFuture, link));
+
+  if (!discard)
+    aio_future_schedule_callbacks (self);
+  g_object_unref (self);
+}
+
+void
+_aio_future_publish (AioFuture      *self,
+                     AioFutureState  state)
+{
+  g_assert (state != AIO_FUTURE_PENDING);
+
+  /* Release: whoever sees the final state sees the outcome too. */
+  g_atomic_int_set (&self->state, state);
+
+  if (_aio_loop_is_current (self->loop))
+    {
+      aio_future_schedule_callbacks (self);
+    }
+  else if (_aio_loop_acquire (self->loop))
+    {
+      aio_future_schedule_callbacks (self);
+      _aio_loop_release (self->loop);
+    }
+  else
+    {
+      /* Another thread runs the loop: hand over through its inbox, holding
+       * a reference until the loop thread has taken it. */
+      g_object_ref (self);
+      self->link.func = aio_future_inbox_link;
+      if (!_aio_loop_push_inbox (self->loop, &self->link))
+        g_object_unref (self);
+    }
+}
+
+void
+_aio_future_publish_now (AioFuture      *self,
+                         AioFutureState  state)
+{
+  g_assert (state != AIO_FUTURE_PENDING);
+  g_assert (_aio_loop_is_current (self->loop));
+
+  g_atomic_int_set (&self->state, state);
+  self->notified = TRUE;
+
+  if (!self->scheduled && aio_future_has_callbacks (self))
+    {
+      g_object_ref (self);
+      aio_future_run_callbacks (self);
+      g_object_unref (self);
+    }
+}
+
+static gboolean
+aio_future_claim_or_warn (AioFuture  *self,
+                          const char *func)
+{
+  if (G_LIKELY (_aio_future_try_claim (self)))
+    return TRUE;
+
+  g_critical ("%s: the %s %p is already done; a future completes only once",
+              func, G_OBJECT_TYPE_NAME (self), self);
+  return FALSE;
+}
+
+/**
+ * aio_future_resolve:
+ * @future: a pending [class@Aio.Future]
+ *
+ * Resolves @future with no value (asyncio's `set_result(None)`).
+ *
+ * Completing a future that is done already is a programmer error. This may
+ * be called from any thread.
+ *
+ * Since: 1.0
+ */
+void
+aio_future_resolve (AioFuture *future)
+{
+  g_return_if_fail (AIO_IS_FUTURE (future));
+
+  if (!aio_future_claim_or_warn (future, G_STRFUNC))
+    return;
+  _aio_future_publish (future, AIO_FUTURE_RESOLVED);
+}
+
+gboolean
+_aio_future_try_resolve (AioFuture *future)
+{
+  if (!_aio_future_try_claim (future))
+    return FALSE;
+  _aio_future_publish (future, AIO_FUTURE_RESOLVED);
+  return TRUE;
+}
+
+/**
+ * aio_future_resolve_boolean:
+ * @future: a pending [class@Aio.Future]
+ * @value: the value
+ *
+ * Resolves @future with @value. This may be called from any thread.
+ *
+ * Since: 1.0
+ */
+void
+aio_future_resolve_boolean (AioFuture *future,
+                            gboolean   value)
+{
+  g_return_if_fail (AIO_IS_FUTURE (future));
+
+  if (!aio_future_claim_or_warn (future, G_STRFUNC))
+    return;
+  future->value_type = AIO_VALUE_BOOLEAN;
+  future->value.b = !!value;
+  _aio_future_publish (future, AIO_FUTURE_RESOLVED);
+}
+
+/**
+ * aio_future_resolve_int64:
+ * @future: a pending [class@Aio.Future]
+ * @value: the value
+ *
+ * Resolves @future with @value. This may be called from any thread.
+ *
+ * Since: 1.0
+ */
+void
+aio_future_resolve_int64 (AioFuture *future,
+                          gint64     value)
+{
+  g_return_if_fail (AIO_IS_FUTURE (future));
+
+  if (!aio_future_claim_or_warn (future, G_STRFUNC))
+    return;
+  future->value_type = AIO_VALUE_INT64;
+  future->value.i = value;
+  _aio_future_publish (future, AIO_FUTURE_RESOLVED);
+}
+
+/**
+ * aio_future_resolve_double:
+ * @future: a pending [class@Aio.Future]
+ * @value: the value
+ *
+ * Resolves @future with @value. This may be called from any thread.
+ *
+ * Since: 1.0
+ */
+void
+aio_future_resolve_double (AioFuture *future,
+                           gdouble    value)
+{
+  g_return_if_fail (AIO_IS_FUTURE (future));
+
+  if (!aio_future_claim_or_warn (future, G_STRFUNC))
+    return;
+  future->value_type = AIO_VALUE_DOUBLE;
+  future->value.d = value;
+  _aio_future_publish (future, AIO_FUTURE_RESOLVED);
+}
+
+/**
+ * aio_future_resolve_string:
+ * @future: a pending [class@Aio.Future]
+ * @value: (nullable): the value, copied
+ *
+ * Resolves @future with a copy of @value. This may be called from any
+ * thread.
+ *
+ * Since: 1.0
+ */
+void
+aio_future_resolve_string (AioFuture  *future,
+                           const char *value)
+{
+  g_return_if_fail (AIO_IS_FUTURE (future));
+
+  aio_future_resolve_take_string (future, g_strdup (value));
+}
+
+/**
+ * aio_future_resolve_take_string: (skip)
+ * @future: a pending [class@Aio.Future]
+ * @value: (transfer full) (nullable): the value, which the future takes
+ *
+ * Resolves @future with @value, taking ownership of it. This may be called
+ * from any thread.
+ *
+ * Since: 1.0
+ */
+void
+aio_future_resolve_take_string (AioFuture *future,
+                                char      *value)
+{
+  g_return_if_fail (AIO_IS_FUTURE (future));
+
+  if (!aio_future_claim_or_warn (future, G_STRFUNC))
+    {
+      g_free (value);
+      return;
+    }
+  future->value_type = AIO_VALUE_STRING;
+  future->value.p = value;
+  _aio_future_publish (future, AIO_FUTURE_RESOLVED);
+}
+
+/**
+ * aio_future_resolve_object:
+ * @future: a pending [class@Aio.Future]
+ * @object: (type GObject) (nullable): the value; the future takes a reference
+ *
+ * Resolves @future with @object. This may be called from any thread.
+ *
+ * Since: 1.0
+ */
+void
+aio_future_resolve_object (AioFuture *future,
+                           gpointer   object)
+{
+  g_return_if_fail (AIO_IS_FUTURE (future));
+  g_return_if_fail (object == NULL || G_IS_OBJECT (object));
+
+  if (!aio_future_claim_or_warn (future, G_STRFUNC))
+    return;
+  future->value_type = AIO_VALUE_OBJECT;
+  future->value.p = object != NULL ? g_object_ref (object) : NULL;
+  _aio_future_publish (future, AIO_FUTURE_RESOLVED);
+}
+
+/**
+ * aio_future_resolve_pointer: (skip)
+ * @future: a pending [class@Aio.Future]
+ * @pointer: (nullable): the value
+ * @destroy: (nullable): frees @pointer when @future is finalized
+ *
+ * Resolves @future with @pointer. This may be called from any thread.
+ * Should @future be done already, @pointer is freed with @destroy.
+ *
+ * Since: 1.0
+ */
+void
+aio_future_resolve_pointer (AioFuture      *future,
+                            gpointer        pointer,
+                            GDestroyNotify  destroy)
+{
+  g_return_if_fail (AIO_IS_FUTURE (future));
+
+  if (!aio_future_claim_or_warn (future, G_STRFUNC))
+    {
+      if (destroy != NULL && pointer != NULL)
+        destroy (pointer);
+      return;
+    }
+  future->value_type = AIO_VALUE_POINTER;
+  future->value.p = pointer;
+  future->value_destroy = destroy;
+  _aio_future_publish (future, AIO_FUTURE_RESOLVED);
+}
+
+/**
+ * aio_future_resolve_value:
+ * @future: a pending [class@Aio.Future]
+ * @value: the value, copied
+ *
+ * Resolves @future with a copy of @value. This may be called from any
+ * thread.
+ *
+ * Since: 1.0
+ */
+void
+aio_future_resolve_value (AioFuture    *future,
+                          const GValue *value)
+{
+  GValue *copy;
+
+  g_return_if_fail (AIO_IS_FUTURE (future));
+  g_return_if_fail (G_IS_VALUE (value));
+
+  if (!aio_future_claim_or_warn (future, G_STRFUNC))
+    return;
+  copy = g_new0 (GValue, 1);
+  g_value_init (copy, G_VALUE_TYPE (value));
+  g_value_copy (value, copy);
+  future->value_type = AIO_VALUE_VALUE;
+  future->value.p = copy;
+  _aio_future_publish (future, AIO_FUTURE_RESOLVED);
+}
+
+gboolean
+_aio_future_try_reject (AioFuture *future,
+                        GError    *error)
+{
+  if (!_aio_future_try_claim (future))
+    {
+      g_error_free (error);
+      return FALSE;
+    }
+  future->error = error;
+  _aio_future_publish (future,
+                       _aio_error_is_cancelled (error) ? AIO_FUTURE_CANCELLED
+                                                       : AIO_FUTURE_REJECTED);
+  return TRUE;
+}
+
+/**
+ * aio_future_reject:
+ * @future: a pending [class@Aio.Future]
+ * @error: (transfer full): the error, which the future takes
+ *
+ * Rejects @future with @error (asyncio's `set_exception()`).
+ *
+ * An error of `G_IO_ERROR_CANCELLED` makes @future cancelled rather than
+ * rejected, as raising `CancelledError` does in asyncio. This may be
+ * called from any thread.
+ *
+ * Since: 1.0
+ */
+void
+aio_future_reject (AioFuture *future,
+                   GError    *error)
+{
+  g_return_if_fail (AIO_IS_FUTURE (future));
+  g_return_if_fail (error != NULL);
+
+  if (!aio_future_claim_or_warn (future, G_STRFUNC))
+    {
+      g_error_free (error);
+      return;
+    }
+  future->error = error;
+  _aio_future_publish (future,
+                       _aio_error_is_cancelled (error) ? AIO_FUTURE_CANCELLED
+                                                       : AIO_FUTURE_REJECTED);
+}
+
+/**
+ * aio_future_reject_literal:
+ * @future: a pending [class@Aio.Future]
+ * @domain: the error domain
+ * @code: the error code
+ * @message: the error message
+ *
+ * Rejects @future with a new error made of @domain, @code and @message.
+ * This may be called from any thread.
+ *
+ * Since: 1.0
+ */
+void
+aio_future_reject_literal (AioFuture  *future,
+                           GQuark      domain,
+                           gint        code,
+                           const char *message)
+{
+  g_return_if_fail (AIO_IS_FUTURE (future));
+  g_return_if_fail (domain != 0);
+  g_return_if_fail (message != NULL);
+
+  aio_future_reject (future, g_error_new_literal (domain, code, message));
+}
+
+gboolean
+_aio_future_cancel_now (AioFuture  *self,
+                        const char *message,
+                        gboolean    dispatch_now)
+{
+  if (!_aio_future_try_claim (self))
+    return FALSE;
+
+  self->error = _aio_future_new_cancelled_error (message);
+  if (dispatch_now && _aio_loop_is_current (self->loop))
+    _aio_future_publish_now (self, AIO_FUTURE_CANCELLED);
+  else
+    _aio_future_publish (self, AIO_FUTURE_CANCELLED);
+  return TRUE;
+}
+
+/**
+ * aio_future_cancel:
+ * @future: an [class@Aio.Future]
+ * @message: (nullable): the message of the cancellation error
+ *
+ * Cancels @future (asyncio's `cancel(msg)`).
+ *
+ * A plain future becomes cancelled at once: reading it fails with
+ * `G_IO_ERROR_CANCELLED` carrying @message. A task is only asked to stop;
+ * see [method@Aio.Task.cancel]. Cancelling a future that is done changes
+ * nothing and returns %FALSE.
+ *
+ * Plain futures may be cancelled from any thread.
+ *
+ * Returns: %TRUE if @future was pending and cancellation was requested
+ *
+ * Since: 1.0
+ */
+gboolean
+aio_future_cancel (AioFuture  *future,
+                   const char *message)
+{
+  g_return_val_if_fail (AIO_IS_FUTURE (future), FALSE);
+
+  return AIO_FUTURE_GET_CLASS (future)->cancel (future, message);
+}
+
+void
+_aio_future_copy_outcome (AioFuture *self,
+                          AioFuture *source)
+{
+  g_assert (_aio_future_state (source) != AIO_FUTURE_PENDING);
+
+  if (source->error != NULL)
+    {
+      source->error_retrieved = TRUE;
+      self->error = g_error_copy (source->error);
+      return;
+    }
+
+  self->value_type = source->value_type;
+  switch ((AioValueType) source->value_type)
+    {
+    case AIO_VALUE_STRING:
+      self->value.p = g_strdup (source->value.p);
+      break;
+
+    case AIO_VALUE_OBJECT:
+      self->value.p = source->value.p != NULL ? g_object_ref (source->value.p) : NULL;
+      break;
+
+    case AIO_VALUE_POINTER:
+      /* A bare pointer cannot be copied: the copy borrows it and keeps the
+       * source alive for as long as it lives. */
+      self->value.p = source->value.p;
+      self->value_destroy = NULL;
+      g_object_set_data_full (G_OBJECT (self), "aio-outcome-owner",
+                              g_object_ref (source), g_object_unref);
+      break;
+
+    case AIO_VALUE_VALUE:
+      self->value.p = g_new0 (GValue, 1);
+      g_value_init (self->value.p, G_VALUE_TYPE (source->value.p));
+      g_value_copy (source->value.p, self->value.p);
+      break;
+
+    case AIO_VALUE_NONE:
+    case AIO_VALUE_BOOLEAN:
+    case AIO_VALUE_INT64:
+    case AIO_VALUE_DOUBLE:
+    default:
+      self->value = source->value;
+      break;
+    }
+}
+
+/* ---- reading the outcome ------------------------------------------------- */
+
+/* Returns TRUE when @self is resolved; otherwise sets @error (the future's
+ * error, or AIO_ERROR_INVALID_STATE while pending) and returns FALSE. */
+static gboolean
+aio_future_check_resolved (AioFuture  *self,
+                           GError    **error)
+{
+  switch (_aio_future_state (self))
+    {
+    case AIO_FUTURE_RESOLVED:
+      return TRUE;
+
+    case AIO_FUTURE_REJECTED:
+    case AIO_FUTURE_CANCELLED:
+      self->error_retrieved = TRUE;
+      if (error != NULL)
+        *error = g_error_copy (self->error);
+      return FALSE;
+
+    case AIO_FUTURE_PENDING:
+    default:
+      g_set_error_literal (error, AIO_ERROR, AIO_ERROR_INVALID_STATE,
+                           _("The future is not done yet"));
+      return FALSE;
+    }
+}
+
+static gboolean
+aio_future_check_type (AioFuture    *self,
+                       AioValueType  wanted,
+                       const char   *func)
+{
+  static const char * const names[] = {
+    "no value", "a boolean", "an int64", "a double", "a string",
+    "an object", "a pointer", "a GValue",
+  };
+
+  if (self->value_type == wanted || self->value_type == AIO_VALUE_NONE)
+    return TRUE;
+
+  g_critical ("%s: the future %p holds %s, not %s",
+              func, self, names[self->value_type], names[wanted]);
+  return FALSE;
+}
+
+/**
+ * aio_future_propagate:
+ * @future: an [class@Aio.Future]
+ * @error: return location for the future's error
+ *
+ * Checks how @future ended, whatever its value.
+ *
+ * Returns: %TRUE if @future is resolved; %FALSE with @error set if it was
+ *   rejected or cancelled, or is still pending (`AIO_ERROR_INVALID_STATE`)
+ *
+ * Since: 1.0
+ */
+gboolean
+aio_future_propagate (AioFuture  *future,
+                      GError    **error)
+{
+  g_return_val_if_fail (AIO_IS_FUTURE (future), FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  return aio_future_check_resolved (future, error);
+}
+
+/**
+ * aio_future_get_boolean:
+ * @future: an [class@Aio.Future]
+ * @error: return location for the future's error
+ *
+ * Gets the boolean @future resolved with. The value stays in the future
+ * and can be read again.
+ *
+ * Returns: the value, or %FALSE with @error set when @future is not
+ *   resolved
+ *
+ * Since: 1.0
+ */
+gboolean
+aio_future_get_boolean (AioFuture  *future,
+                        GError    **error)
+{
+  g_return_val_if_fail (AIO_IS_FUTURE (future), FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  if (!aio_future_check_resolved (future, error) ||
+      !aio_future_check_type (future, AIO_VALUE_BOOLEAN, G_STRFUNC))
+    return FALSE;
+  return future->value_type == AIO_VALUE_BOOLEAN ? future->value.b : FALSE;
+}
+
+/**
+ * aio_future_get_int64:
+ * @future: an [class@Aio.Future]
+ * @error: return location for the future's error
+ *
+ * Gets the integer @future resolved with. The value stays in the future
+ * and can be read again.
+ *
+ * Returns: the value, or 0 with @error set when @future is not resolved
+ *
+ * Since: 1.0
+ */
+gint64
+aio_future_get_int64 (AioFuture  *future,
+                      GError    **error)
+{
+  g_return_val_if_fail (AIO_IS_FUTURE (future), 0);
+  g_return_val_if_fail (error == NULL || *error == NULL, 0);
+
+  if (!aio_future_check_resolved (future, error) ||
+      !aio_future_check_type (future, AIO_VALUE_INT64, G_STRFUNC))
+    return 0;
+  return future->value_type == AIO_VALUE_INT64 ? future->value.i : 0;
+}
+
+/**
+ * aio_future_get_double:
+ * @future: an [class@Aio.Future]
+ * @error: return location for the future's error
+ *
+ * Gets the double @future resolved with. The value stays in the future
+ * and can be read again.
+ *
+ * Returns: the value, or 0 with @error set when @future is not resolved
+ *
+ * Since: 1.0
+ */
+gdouble
+aio_future_get_double (AioFuture  *future,
+                       GError    **error)
+{
+  g_return_val_if_fail (AIO_IS_FUTURE (future), 0.0);
+  g_return_val_if_fail (error == NULL || *error == NULL, 0.0);
+
+  if (!aio_future_check_resolved (future, error) ||
+      !aio_future_check_type (future, AIO_VALUE_DOUBLE, G_STRFUNC))
+    return 0.0;
+  return future->value_type == AIO_VALUE_DOUBLE ? future->value.d : 0.0;
+}
+
+/**
+ * aio_future_get_string:
+ * @future: an [class@Aio.Future]
+ * @error: return location for the future's error
+ *
+ * Gets the string @future resolved with. The string belongs to the future
+ * and lives as long as it does.
+ *
+ * Returns: (transfer none) (nullable): the value, or %NULL with @error set
+ *   when @future is not resolved
+ *
+ * Since: 1.0
+ */
+const char *
+aio_future_get_string (AioFuture  *future,
+                       GError    **error)
+{
+  g_return_val_if_fail (AIO_IS_FUTURE (future), NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  if (!aio_future_check_resolved (future, error) ||
+      !aio_future_check_type (future, AIO_VALUE_STRING, G_STRFUNC))
+    return NULL;
+  return future->value_type == AIO_VALUE_STRING ? future->value.p : NULL;
+}
+
+/**
+ * aio_future_get_object:
+ * @future: an [class@Aio.Future]
+ * @error: return location for the future's error
+ *
+ * Gets the object @future resolved with.
+ *
+ * Returns: (transfer none) (type GObject) (nullable): the value, or %NULL
+ *   with @error set when @future is not resolved
+ *
+ * Since: 1.0
+ */
+gpointer
+aio_future_get_object (AioFuture  *future,
+                       GError    **error)
+{
+  g_return_val_if_fail (AIO_IS_FUTURE (future), NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  if (!aio_future_check_resolved (future, error) ||
+      !aio_future_check_type (future, AIO_VALUE_OBJECT, G_STRFUNC))
+    return NULL;
+  return future->value_type == AIO_VALUE_OBJECT ? future->value.p : NULL;
+}
+
+/**
+ * aio_future_get_pointer: (skip)
+ * @future: an [class@Aio.Future]
+ * @error: return location for the future's error
+ *
+ * Gets the pointer @future resolved with. Strings and objects are
+ * pointers too. The value belongs to the future.
+ *
+ * Returns: (transfer none) (nullable): the value, or %NULL with @error set
+ *   when @future is not resolved
+ *
+ * Since: 1.0
+ */
+gpointer
+aio_future_get_pointer (AioFuture  *future,
+                        GError    **error)
+{
+  g_return_val_if_fail (AIO_IS_FUTURE (future), NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  if (!aio_future_check_resolved (future, error))
+    return NULL;
+
+  switch ((AioValueType) future->value_type)
+    {
+    case AIO_VALUE_POINTER:
+    case AIO_VALUE_STRING:
+    case AIO_VALUE_OBJECT:
+      return future->value.p;
+    case AIO_VALUE_NONE:
+      return NULL;
+    default:
+      aio_future_check_type (future, AIO_VALUE_POINTER, G_STRFUNC);
+      return NULL;
+    }
+}
+
+/**
+ * aio_future_get_value:
+ * @future: an [class@Aio.Future]
+ * @value: (out caller-allocates): an uninitialized `GValue` to fill
+ * @error: return location for the future's error
+ *
+ * Copies the value @future resolved with into @value, whatever its type:
+ * booleans, integers (`gint64`), doubles, strings, objects, pointers and
+ * `GValue`s. A future resolved with no value leaves @value uninitialized.
+ * This is how language bindings read any future.
+ *
+ * Returns: %TRUE if @future is resolved; %FALSE with @error set otherwise
+ *
+ * Since: 1.0
+ */
+gboolean
+aio_future_get_value (AioFuture  *future,
+                      GValue     *value,
+                      GError    **error)
+{
+  g_return_val_if_fail (AIO_IS_FUTURE (future), FALSE);
+  g_return_val_if_fail (value != NULL && !G_IS_VALUE (value), FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  if (!aio_future_check_resolved (future, error))
+    return FALSE;
+
+  switch ((AioValueType) future->value_type)
+    {
+    case AIO_VALUE_BOOLEAN:
+      g_value_init (value, G_TYPE_BOOLEAN);
+      g_value_set_boolean (value, future->value.b);
+      break;
+    case AIO_VALUE_INT64:
+      g_value_init (value, G_TYPE_INT64);
+      g_value_set_int64 (value, future->value.i);
+      break;
+    case AIO_VALUE_DOUBLE:
+      g_value_init (value, G_TYPE_DOUBLE);
+      g_value_set_double (value, future->value.d);
+      break;
+    case AIO_VALUE_STRING:
+      g_value_init (value, G_TYPE_STRING);
+      g_value_set_string (value, future->value.p);
+      break;
+    case AIO_VALUE_OBJECT:
+      g_value_init (value, future->value.p != NULL ? G_OBJECT_TYPE (future->value.p) : G_TYPE_OBJECT);
+      g_value_set_object (value, future->value.p);
+      break;
+    case AIO_VALUE_POINTER:
+      g_value_init (value, G_TYPE_POINTER);
+      g_value_set_pointer (value, future->value.p);
+      break;
+    case AIO_VALUE_VALUE:
+      g_value_init (value, G_VALUE_TYPE (future->value.p));
+      g_value_copy (future->value.p, value);
+      break;
+    case AIO_VALUE_NONE:
+    default:
+      break;
+    }
+
+  return TRUE;
+}
+
+/**
+ * aio_future_get_error:
+ * @future: an [class@Aio.Future]
+ *
+ * Gets the error of a rejected or cancelled future (asyncio's
+ * `exception()`), and marks it retrieved, so that no warning is logged
+ * for it.
+ *
+ * Returns: (transfer none) (nullable): the error, or %NULL when @future is
+ *   pending or resolved
+ *
+ * Since: 1.0
+ */
+const GError *
+aio_future_get_error (AioFuture *future)
+{
+  g_return_val_if_fail (AIO_IS_FUTURE (future), NULL);
+
+  if (_aio_future_state (future) == AIO_FUTURE_PENDING)
+    return NULL;
+
+  future->error_retrieved = TRUE;
+  return future->error;
+}
+
+/* ---- done callbacks ------------------------------------------------------ */
+
+static void
+aio_future_run_callbacks (AioFuture *self)
+{
+  AioDoneCallback cb;
+
+  g_assert (!self->dispatching);
+  self->dispatching = TRUE;
+
+  if (self->callback0.func != NULL)
+    {
+      cb = self->callback0;
+      self->callback0.func = NULL;
+      self->callback0.destroy = NULL;
+      cb.func (self, cb.data);
+      if (cb.destroy != NULL)
+        cb.destroy (cb.data);
+    }
+
+  /* Callbacks added while these run are appended and reached by this same
+   * walk; removed ones are left with a NULL func. */
+  for (guint i = 0; self->callbacks != NULL && i < self->callbacks->len; i++)
+    {
+      AioDoneCallback *slot = &g_array_index (self->callbacks, AioDoneCallback, i);
+
+      cb = *slot;
+      slot->func = NULL;
+      slot->destroy = NULL;
+      if (cb.func == NULL)
+        continue;
+      cb.func (self, cb.data);
+      if (cb.destroy != NULL)
+        cb.destroy (cb.data);
+    }
+
+  if (self->callbacks != NULL)
+    g_array_set_size (self->callbacks, 0);
+  self->dispatching = FALSE;
+}
+
+/* Whether the loop thread has seen @self complete, so that scheduling its
+ * callbacks from here cannot race with the inbox hand-over. */
+static inline gboolean
+aio_future_completion_seen (AioFuture *self)
+{
+  return self->notified;
+}
+
+/**
+ * aio_future_add_done_callback:
+ * @future: an [class@Aio.Future]
+ * @callback: (scope notified) (closure user_data) (destroy destroy): called
+ *   once @future is done
+ * @user_data: data for @callback
+ * @destroy: (nullable): frees @user_data after @callback ran or was removed
+ *
+ * Adds a callback to run when @future is done.
+ *
+ * Callbacks run in the thread of the future's loop, in the order they were
+ * added, and never from inside this call or the call that completed the
+ * future. When @future is done already, @callback is queued and runs on
+ * the loop's next iteration, as asyncio's `add_done_callback` does.
+ *
+ * Returns: an id for [method@Aio.Future.remove_done_callback]
+ *
+ * Since: 1.0
+ */
+guint
+aio_future_add_done_callback (AioFuture         *future,
+                              AioFutureCallback  callback,
+                              gpointer           user_data,
+                              GDestroyNotify     destroy)
+{
+  AioDoneCallback cb;
+
+  g_return_val_if_fail (AIO_IS_FUTURE (future), 0);
+  g_return_val_if_fail (callback != NULL, 0);
+
+  cb.func = callback;
+  cb.data = user_data;
+  cb.destroy = destroy;
+  cb.id = ++future->next_callback_id;
+  if (cb.id == 0)
+    cb.id = ++future->next_callback_id;
+
+  if (future->callback0.func == NULL && !future->dispatching &&
+      (future->callbacks == NULL || future->callbacks->len == 0))
+    {
+      future->callback0 = cb;
+    }
+  else
+    {
+      if (future->callbacks == NULL)
+        future->callbacks = g_array_sized_new (FALSE, FALSE, sizeof (AioDoneCallback), 2);
+      g_array_append_val (future->callbacks, cb);
+    }
+
+  if (aio_future_completion_seen (future))
+    {
+      if (_aio_loop_is_current (future->loop))
+        aio_future_schedule_callbacks (future);
+      else if (_aio_loop_acquire (future->loop))
+        {
+          aio_future_schedule_callbacks (future);
+          _aio_loop_release (future->loop);
+        }
+      else
+        g_critical ("%s: the future %p belongs to a loop that runs in another thread",
+                    G_STRFUNC, future);
+    }
+
+  return cb.id;
+}
+
+/**
+ * aio_future_remove_done_callback:
+ * @future: an [class@Aio.Future]
+ * @id: an id from [method@Aio.Future.add_done_callback]
+ *
+ * Removes a done callback that has not run yet, freeing its data.
+ *
+ * Returns: %TRUE if the callback was found and removed
+ *
+ * Since: 1.0
+ */
+gboolean
+aio_future_remove_done_callback (AioFuture *future,
+                                 guint      id)
+{
+  g_return_val_if_fail (AIO_IS_FUTURE (future), FALSE);
+  g_return_val_if_fail (id != 0, FALSE);
+
+  if (future->callback0.func != NULL && future->callback0.id == id)
+    {
+      aio_future_clear_callback (future, &future->callback0);
+      return TRUE;
+    }
+
+  for (guint i = 0; future->callbacks != NULL && i < future->callbacks->len; i++)
+    {
+      AioDoneCallback *slot = &g_array_index (future->callbacks, AioDoneCallback, i);
+
+      if (slot->func != NULL && slot->id == id)
+        {
+          aio_future_clear_callback (future, slot);
+          return TRUE;
+        }
+    }
+
+  return FALSE;
+}
+
+/* ---- GIO's async convention ---------------------------------------------- */
+
+typedef struct
+{
+  GTask   *task;
+  GSource *cancel_source;
+  guint    callback_id;
+} WaitData;
+
+static void
+wait_data_free (gpointer data)
+{
+  WaitData *wait = data;
+
+  if (wait->cancel_source != NULL)
+    {
+      g_source_destroy (wait->cancel_source);
+      g_source_unref (wait->cancel_source);
+    }
+  g_clear_object (&wait->task);
+  g_free (wait);
+}
+
+static void
+aio_future_wait_done (AioFuture *future,
+                      gpointer   user_data)
+{
+  WaitData *wait = user_data;
+  GTask *task = g_steal_pointer (&wait->task);
+
+  if (task != NULL)
+    {
+      g_task_return_boolean (task, TRUE);
+      g_object_unref (task);
+    }
+}
+
+static gboolean
+aio_future_wait_cancelled (GCancellable *cancellable,
+                           gpointer      user_data)
+{
+  WaitData *wait = user_data;
+  GTask *task = g_steal_pointer (&wait->task);
+  AioFuture *future = g_task_get_source_object (task);
+
+  /* Waiting stops; the future itself goes on, as a GIO wait would. */
+  g_task_return_error_if_cancelled (task);
+  aio_future_remove_done_callback (future, wait->callback_id);
+  g_object_unref (task);
+  return G_SOURCE_REMOVE;
+}
+
+/**
+ * aio_future_wait_async:
+ * @future: an [class@Aio.Future]
+ * @cancellable: (nullable): a `GCancellable` that stops the wait (not the
+ *   future)
+ * @callback: (scope async): called when @future is done
+ * @user_data: data for @callback
+ *
+ * Waits for @future in GIO's asynchronous convention, so that code built
+ * on `GAsyncResult` (and language bindings that turn `_async` / `_finish`
+ * pairs into promises) can wait for any future. Call
+ * [method@Aio.Future.wait_finish] from @callback.
+ *
+ * Since: 1.0
+ */
+void
+aio_future_wait_async (AioFuture           *future,
+                       GCancellable        *cancellable,
+                       GAsyncReadyCallback  callback,
+                       gpointer             user_data)
+{
+  WaitData *wait;
+  GTask *task;
+
+  g_return_if_fail (AIO_IS_FUTURE (future));
+  g_return_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable));
+
+  task = g_task_new (future, cancellable, callback, user_data);
+  g_task_set_source_tag (task, aio_future_wait_async);
+  g_task_set_name (task, "[aio-glib] aio_future_wait_async");
+
+  if (g_task_return_error_if_cancelled (task))
+    {
+      g_object_unref (task);
+      return;
+    }
+
+  wait = g_new0 (WaitData, 1);
+  wait->task = task;
+  wait->callback_id = aio_future_add_done_callback (future, aio_future_wait_done,
+                                                    wait, wait_data_free);
+  if (cancellable != NULL)
+    {
+      wait->cancel_source = g_cancellable_source_new (cancellable);
+      g_source_set_callback (wait->cancel_source, G_SOURCE_FUNC (aio_future_wait_cancelled),
+                             wait, NULL);
+      g_source_attach (wait->cancel_source, g_task_get_context (task));
+    }
+}
+
+/**
+ * aio_future_wait_finish:
+ * @future: an [class@Aio.Future]
+ * @result: the `GAsyncResult` given to the callback
+ * @error: return location for an error
+ *
+ * Finishes [method@Aio.Future.wait_async]: reports how @future ended.
+ * Read its value with the getters afterwards.
+ *
+ * Returns: %TRUE if @future resolved; %FALSE with @error set if it was
+ *   rejected or cancelled, or if the wait itself was cancelled
+ *
+ * Since: 1.0
+ */
+gboolean
+aio_future_wait_finish (AioFuture     *future,
+                        GAsyncResult  *result,
+                        GError       **error)
+{
+  g_return_val_if_fail (AIO_IS_FUTURE (future), FALSE);
+  g_return_val_if_fail (g_task_is_valid (result, future), FALSE);
+  g_return_val_if_fail (g_async_result_is_tagged (result, aio_future_wait_async), FALSE);
+
+  if (!g_task_propagate_boolean (G_TASK (result), error))
+    return FALSE;
+
+  return aio_future_check_resolved (future, error);
+}

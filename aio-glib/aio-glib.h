@@ -1,0 +1,21 @@
+/* aio-glib.h: asyncio's everyday API for GLib programs
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+#pragma once
+
+#define AIO_INSIDE
+
+#include <gio/gio.h>
+
+#include "aio-version.h"
+#include "aio-version-macros.h"
+#include "aio-types.h"
+#include "aio-enums.h"
+#include "aio-error.h"
+#include "aio-handle.h"
+#include "aio-future.h"
+#include "aio-loop.h"
+
+#undef AIO_INSIDE

@@ -1,0 +1,78 @@
+/* aio-loop-private.h: the loop's queues, for the rest of the library
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+#pragma once
+
+#include "aio-loop.h"
+
+G_BEGIN_DECLS
+
+/* An intrusive queue link.  Whoever embeds one owns it; the loop only
+ * chains it and calls @func once when its turn comes (in the loop's
+ * thread), or with @discard TRUE when the loop is closed first, to drop
+ * whatever the link holds without running it.  @func may free the memory
+ * the link lives in. */
+typedef struct _AioLink AioLink;
+typedef void (*AioLinkFunc) (AioLink *link,
+                             gboolean discard);
+struct _AioLink
+{
+  AioLink     *next;
+  AioLinkFunc  func;
+};
+
+/* An intrusive timer.  @index is its place in the loop's heap plus one,
+ * or 0 while it is not armed.  @func runs in the timer source's dispatch,
+ * once, when the deadline has passed; the timer is disarmed by then. */
+typedef struct _AioTimer AioTimer;
+typedef void (*AioTimerFunc) (AioTimer *timer,
+                              gboolean  discard);
+struct _AioTimer
+{
+  gint64        deadline;   /* monotonic µs */
+  guint64       seq;        /* ties between equal deadlines: FIFO */
+  guint         index;
+  AioTimerFunc  func;
+};
+
+/* The loop whose sources are being dispatched, or whose run_* is on the
+ * stack, in this thread.  Plain thread-local storage: this is read on every
+ * completion to decide whether the loop's queues may be touched directly. */
+extern __thread AioLoop *_aio_loop_current;
+
+gboolean  _aio_loop_acquire            (AioLoop  *loop);
+void      _aio_loop_release            (AioLoop  *loop);
+void      _aio_loop_push_ready         (AioLoop  *loop,
+                                        AioLink  *link);
+gboolean  _aio_loop_push_inbox         (AioLoop  *loop,
+                                        AioLink  *link);
+void      _aio_loop_add_timer          (AioLoop  *loop,
+                                        AioTimer *timer,
+                                        gint64    deadline);
+void      _aio_loop_remove_timer       (AioLoop  *loop,
+                                        AioTimer *timer);
+AioLoop  *_aio_loop_get_current_or_default (void);
+gboolean  _aio_loop_check_open         (AioLoop  *loop,
+                                        GError  **error);
+void      _aio_loop_track_task         (AioLoop  *loop,
+                                        AioTask  *task,
+                                        GList    *link);
+void      _aio_loop_untrack_task       (AioLoop  *loop,
+                                        GList    *link);
+GQueue   *_aio_loop_get_tasks          (AioLoop  *loop);
+gsize     _aio_loop_get_stack_size     (AioLoop  *loop);
+/* A deadline on the monotonic clock @seconds from now; negative and NaN
+ * delays mean now, huge ones saturate instead of overflowing. */
+gint64    _aio_loop_seconds_to_deadline (gdouble  seconds);
+guint     _aio_loop_next_task_number   (void);
+
+/* Whether the calling thread may touch @loop's loop-thread state now. */
+static inline gboolean
+_aio_loop_is_current (AioLoop *loop)
+{
+  return _aio_loop_current == loop;
+}
+
+G_END_DECLS

@@ -1,0 +1,1229 @@
+/* aio-loop.c: AioLoop, asyncio's event loop over a GMainContext
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+/**
+ * AioLoop:
+ *
+ * The event loop that runs tasks and futures' callbacks on a
+ * `GMainContext`.
+ *
+ * There is at most one loop per `GMainContext`, and it can always be found
+ * again from the context ([func@Aio.Loop.ref_for_context]). The loop adds
+ * three `GSource`s to its context, whatever the number of tasks, futures
+ * and timers:
+ *
+ * - the **ready queue**: callbacks to run on the next iteration, in FIFO
+ *   order. A drain runs only what was queued before it began, so a
+ *   callback that queues itself again cannot starve the others;
+ * - the **timer heap**: a binary heap of deadlines in microseconds of the
+ *   monotonic clock. Equal deadlines fire in the order they were set. The
+ *   context sleeps until the earliest deadline and not a moment less;
+ * - the **inbox**: a locked queue through which other threads hand work to
+ *   the loop's thread (futures completed by worker threads,
+ *   [method@Aio.Loop.call_soon_threadsafe]); pushing to it wakes the
+ *   context.
+ *
+ * Because these are ordinary sources on the context, work runs whoever
+ * iterates it: an application that only calls `g_application_run()` or
+ * `g_main_context_iteration()` runs its tasks and timers all the same.
+ * [method@Aio.Loop.run_until_complete], [method@Aio.Loop.run_forever],
+ * [method@Aio.Loop.stop] and [method@Aio.Loop.close] are conveniences over
+ * `g_main_context_iteration()`.
+ *
+ * A stopped loop can run again; a closed loop is gone for good, and every
+ * later use fails with `AIO_ERROR_CLOSED`. Closing cancels nothing by
+ * itself: [func@Aio.run] cancels the remaining tasks first. Closing a loop
+ * drops the references it holds on tasks that are still pending.
+ *
+ * Since: 1.0
+ */
+
+#include "config.h"
+
+#include <glib/gi18n-lib.h>
+#include <math.h>
+
+#include "aio-error.h"
+#include "aio-future-private.h"
+#include "aio-loop-private.h"
+
+struct _AioLoop
+{
+  GObject       parent_instance;
+
+  /* Owned.  Set at construction, never replaced. */
+  GMainContext *context;
+  GSource      *ready_source;
+  GSource      *timer_source;
+  GSource      *inbox_source;
+
+  /* Ready queue: only touched by the thread that owns @context. */
+  AioLink      *ready_head;
+  AioLink      *ready_tail;
+
+  /* Timer heap: only touched by the thread that owns @context.  A binary
+   * min-heap on (deadline, seq); each timer knows its index. */
+  AioTimer    **heap;
+  guint         heap_len;
+  guint         heap_size;
+  guint64       timer_seq;
+
+  /* Inbox: any thread, under @inbox_mutex.  @inbox_pending is read
+   * without the lock by the source's prepare and check. */
+  GMutex        inbox_mutex;
+  AioLink      *inbox_head;
+  AioLink      *inbox_tail;
+  gint          inbox_pending;
+
+  /* Pending tasks, each with a strong reference; the link lives in the
+   * task.  Loop thread only. */
+  GQueue        tasks;
+
+  gsize         stack_size;
+
+  /* Atomic: stop() may come from any thread. */
+  gint          stopping;
+  /* Atomic: read by other threads before they push to the inbox. */
+  gint          closed;
+
+  guint         running : 1;
+  guint         owned_by_registry : 1;
+  guint         registered : 1;
+};
+
+enum {
+  PROP_0,
+  PROP_CONTEXT,
+  PROP_STACK_SIZE,
+  N_PROPS
+};
+
+static GParamSpec *properties[N_PROPS];
+
+G_DEFINE_FINAL_TYPE (AioLoop, aio_loop, G_TYPE_OBJECT)
+
+__thread AioLoop *_aio_loop_current;
+
+/* ---- the registry: at most one loop per context -------------------------- */
+
+G_LOCK_DEFINE_STATIC (registry);
+static GHashTable *registry;
+
+/* Serializes creating loops for existing contexts, so that two threads
+ * asking for the same context's loop get the same one. */
+static GMutex creation_mutex;
+
+static AioLoop *
+registry_lookup (GMainContext *context)
+{
+  AioLoop *loop = NULL;
+
+  G_LOCK (registry);
+  if (registry != NULL)
+    {
+      loop = g_hash_table_lookup (registry, context);
+      if (loop != NULL)
+        g_object_ref (loop);
+    }
+  G_UNLOCK (registry);
+
+  return loop;
+}
+
+static void
+registry_remove (AioLoop *self)
+{
+  G_LOCK (registry);
+  if (self->registered && registry != NULL &&
+      g_hash_table_lookup (registry, self->context) == self)
+    g_hash_table_remove (registry, self->context);
+  self->registered = FALSE;
+  G_UNLOCK (registry);
+}
+
+/* ---- the ready queue ----------------------------------------------------- */
+
+typedef struct
+{
+  GSource  source;
+  AioLoop *loop;
+} AioLoopSource;
+
+#define LOOP_OF(s) (((AioLoopSource *) (s))->loop)
+
+void
+_aio_loop_push_ready (AioLoop *self,
+                      AioLink *link)
+{
+  link->next = NULL;
+  if (self->ready_tail != NULL)
+    self->ready_tail->next = link;
+  else
+    self->ready_head = link;
+  self->ready_tail = link;
+}
+
+static gboolean
+ready_prepare (GSource *source,
+               gint    *timeout)
+{
+  *timeout = -1;
+  return LOOP_OF (source)->ready_head != NULL;
+}
+
+static gboolean
+ready_check (GSource *source)
+{
+  return LOOP_OF (source)->ready_head != NULL;
+}
+
+static void
+run_links (AioLink  *link,
+           gboolean  discard)
+{
+  while (link != NULL)
+    {
+      AioLink *next = link->next;
+
+      link->next = NULL;
+      link->func (link, discard);
+      link = next;
+    }
+}
+
+static gboolean
+ready_dispatch (GSource     *source,
+                GSourceFunc  callback,
+                gpointer     user_data)
+{
+  AioLoop *self = g_object_ref (LOOP_OF (source));
+  AioLoop *previous = _aio_loop_current;
+  AioLink *batch;
+
+  /* Take the whole queue: what the batch queues runs on the next
+   * iteration, after the context has polled again, so that a callback that
+   * keeps requeueing itself cannot starve I/O, timers or other sources. */
+  batch = self->ready_head;
+  self->ready_head = self->ready_tail = NULL;
+
+  _aio_loop_current = self;
+  run_links (batch, FALSE);
+  _aio_loop_current = previous;
+
+  g_object_unref (self);
+  return G_SOURCE_CONTINUE;
+}
+
+static GSourceFuncs ready_funcs = {
+  ready_prepare,
+  ready_check,
+  ready_dispatch,
+  NULL, NULL, NULL,
+};
+
+/* ---- the timer heap ------------------------------------------------------ */
+
+static inline gboolean
+timer_before (const AioTimer *a,
+              const AioTimer *b)
+{
+  return a->deadline < b->deadline ||
+         (a->deadline == b->deadline && a->seq < b->seq);
+}
+
+static inline void
+heap_place (AioLoop  *self,
+            guint     i,
+            AioTimer *timer)
+{
+  self->heap[i] = timer;
+  timer->index = i + 1;
+}
+
+static void
+heap_sift_up (AioLoop *self,
+              guint    i)
+{
+  AioTimer *timer = self->heap[i];
+
+  while (i > 0)
+    {
+      guint parent = (i - 1) / 2;
+
+      if (!timer_before (timer, self->heap[parent]))
+        break;
+      heap_place (self, i, self->heap[parent]);
+      i = parent;
+    }
+  heap_place (self, i, timer);
+}
+
+static void
+heap_sift_down (AioLoop *self,
+                guint    i)
+{
+  AioTimer *timer = self->heap[i];
+
+  for (;;)
+    {
+      guint child = 2 * i + 1;
+
+      if (child >= self->heap_len)
+        break;
+      if (child + 1 < self->heap_len && timer_before (self->heap[child + 1], self->heap[child]))
+        child++;
+      if (!timer_before (self->heap[child], timer))
+        break;
+      heap_place (self, i, self->heap[child]);
+      i = child;
+    }
+  heap_place (self, i, timer);
+}
+
+void
+_aio_loop_add_timer (AioLoop  *self,
+                     AioTimer *timer,
+                     gint64    deadline)
+{
+  g_assert (timer->index == 0);
+
+  if (self->heap_len == self->heap_size)
+    {
+      self->heap_size = MAX (64, self->heap_size * 2);
+      self->heap = g_renew (AioTimer *, self->heap, self->heap_size);
+    }
+
+  timer->deadline = deadline;
+  timer->seq = self->timer_seq++;
+  self->heap[self->heap_len++] = timer;
+  heap_sift_up (self, self->heap_len - 1);
+}
+
+void
+_aio_loop_remove_timer (AioLoop  *self,
+                        AioTimer *timer)
+{
+  guint i;
+  AioTimer *last;
+
+  if (timer->index == 0)
+    return;
+
+  i = timer->index - 1;
+  g_assert (i < self->heap_len && self->heap[i] == timer);
+  timer->index = 0;
+
+  last = self->heap[--self->heap_len];
+  if (i == self->heap_len)
+    return;
+
+  heap_place (self, i, last);
+  if (i > 0 && timer_before (last, self->heap[(i - 1) / 2]))
+    heap_sift_up (self, i);
+  else
+    heap_sift_down (self, i);
+}
+
+static AioTimer *
+heap_pop (AioLoop *self)
+{
+  AioTimer *top = self->heap[0];
+
+  _aio_loop_remove_timer (self, top);
+  return top;
+}
+
+static gboolean
+timer_prepare (GSource *source,
+               gint    *timeout)
+{
+  AioLoop *self = LOOP_OF (source);
+  gint64 now, wait;
+
+  if (self->heap_len == 0)
+    {
+      *timeout = -1;
+      return FALSE;
+    }
+
+  now = g_source_get_time (source);
+  if (self->heap[0]->deadline <= now)
+    {
+      *timeout = 0;
+      return TRUE;
+    }
+
+  /* Round up: poll() counts whole milliseconds, and waking before a
+   * deadline would only mean polling again. */
+  wait = (self->heap[0]->deadline - now + 999) / 1000;
+  *timeout = (gint) MIN (wait, G_MAXINT);
+  return FALSE;
+}
+
+static gboolean
+timer_check (GSource *source)
+{
+  AioLoop *self = LOOP_OF (source);
+
+  return self->heap_len > 0 && self->heap[0]->deadline <= g_source_get_time (source);
+}
+
+static gboolean
+timer_dispatch (GSource     *source,
+                GSourceFunc  callback,
+                gpointer     user_data)
+{
+  AioLoop *self = g_object_ref (LOOP_OF (source));
+  AioLoop *previous = _aio_loop_current;
+  guint64 seq_limit = self->timer_seq;
+  gint64 now = g_get_monotonic_time ();
+
+  _aio_loop_current = self;
+
+  /* Fire everything due, earliest first.  Timers set by these callbacks
+   * wait for the next dispatch even when already due, so a callback that
+   * re-arms a zero delay cannot keep this loop spinning. */
+  while (self->heap_len > 0 &&
+         self->heap[0]->deadline <= now &&
+         self->heap[0]->seq < seq_limit)
+    {
+      AioTimer *timer = heap_pop (self);
+
+      timer->func (timer, FALSE);
+    }
+
+  _aio_loop_current = previous;
+  g_object_unref (self);
+  return G_SOURCE_CONTINUE;
+}
+
+static GSourceFuncs timer_funcs = {
+  timer_prepare,
+  timer_check,
+  timer_dispatch,
+  NULL, NULL, NULL,
+};
+
+/* ---- the inbox ----------------------------------------------------------- */
+
+gboolean
+_aio_loop_push_inbox (AioLoop *self,
+                      AioLink *link)
+{
+  gboolean was_empty;
+
+  g_mutex_lock (&self->inbox_mutex);
+  if (g_atomic_int_get (&self->closed))
+    {
+      g_mutex_unlock (&self->inbox_mutex);
+      return FALSE;
+    }
+  link->next = NULL;
+  was_empty = self->inbox_head == NULL;
+  if (self->inbox_tail != NULL)
+    self->inbox_tail->next = link;
+  else
+    self->inbox_head = link;
+  self->inbox_tail = link;
+  g_atomic_int_set (&self->inbox_pending, 1);
+
+  /* Wake the context while still holding the lock, so that close() cannot
+   * slip in between and leave us waking a context the loop let go of. */
+  if (was_empty)
+    g_main_context_wakeup (self->context);
+  g_mutex_unlock (&self->inbox_mutex);
+
+  return TRUE;
+}
+
+static AioLink *
+inbox_take (AioLoop *self)
+{
+  AioLink *batch;
+
+  g_mutex_lock (&self->inbox_mutex);
+  batch = self->inbox_head;
+  self->inbox_head = self->inbox_tail = NULL;
+  g_atomic_int_set (&self->inbox_pending, 0);
+  g_mutex_unlock (&self->inbox_mutex);
+
+  return batch;
+}
+
+static gboolean
+inbox_prepare (GSource *source,
+               gint    *timeout)
+{
+  *timeout = -1;
+  return g_atomic_int_get (&LOOP_OF (source)->inbox_pending);
+}
+
+static gboolean
+inbox_check (GSource *source)
+{
+  return g_atomic_int_get (&LOOP_OF (source)->inbox_pending);
+}
+
+static gboolean
+inbox_dispatch (GSource     *source,
+                GSourceFunc  callback,
+                gpointer     user_data)
+{
+  AioLoop *self = g_object_ref (LOOP_OF (source));
+  AioLoop *previous = _aio_loop_current;
+
+  _aio_loop_current = self;
+  run_links (inbox_take (self), FALSE);
+  _aio_loop_current = previous;
+
+  g_object_unref (self);
+  return G_SOURCE_CONTINUE;
+}
+
+static GSourceFuncs inbox_funcs = {
+  inbox_prepare,
+  inbox_check,
+  inbox_dispatch,
+  NULL, NULL, NULL,
+};
+
+/* ---- ownership ----------------------------------------------------------- */
+
+/* Takes ownership of the loop's context for the calling thread, when no
+ * other thread is iterating it, so that loop-thread state may be touched
+ * from outside a dispatch (before the loop first runs, say). */
+gboolean
+_aio_loop_acquire (AioLoop *self)
+{
+  if (g_atomic_int_get (&self->closed))
+    return FALSE;
+  return g_main_context_acquire (self->context);
+}
+
+void
+_aio_loop_release (AioLoop *self)
+{
+  g_main_context_release (self->context);
+}
+
+/* ---- construction -------------------------------------------------------- */
+
+static GSource *
+loop_source_new (AioLoop      *self,
+                 GSourceFuncs *funcs,
+                 const char   *name)
+{
+  GSource *source = g_source_new (funcs, sizeof (AioLoopSource));
+
+  LOOP_OF (source) = self;
+  g_source_set_name (source, name);
+  g_source_set_can_recurse (source, FALSE);
+  g_source_attach (source, self->context);
+  return source;
+}
+
+static void
+aio_loop_constructed (GObject *object)
+{
+  AioLoop *self = (AioLoop *) object;
+
+  G_OBJECT_CLASS (aio_loop_parent_class)->constructed (object);
+
+  if (self->context == NULL)
+    self->context = g_main_context_new ();
+
+  self->ready_source = loop_source_new (self, &ready_funcs, "[aio-glib] ready queue");
+  self->timer_source = loop_source_new (self, &timer_funcs, "[aio-glib] timers");
+  self->inbox_source = loop_source_new (self, &inbox_funcs, "[aio-glib] inbox");
+
+  G_LOCK (registry);
+  if (registry == NULL)
+    registry = g_hash_table_new (NULL, NULL);
+  if (g_hash_table_lookup (registry, self->context) == NULL)
+    {
+      g_hash_table_insert (registry, self->context, self);
+      self->registered = TRUE;
+    }
+  G_UNLOCK (registry);
+
+  if (!self->registered)
+    g_critical ("AioLoop: the GMainContext %p has a loop already; use aio_loop_ref_for_context()",
+                self->context);
+}
+
+static void
+aio_loop_dispose (GObject *object)
+{
+  AioLoop *self = (AioLoop *) object;
+
+  if (!g_atomic_int_get (&self->closed))
+    aio_loop_close (self);
+
+  G_OBJECT_CLASS (aio_loop_parent_class)->dispose (object);
+}
+
+static void
+aio_loop_finalize (GObject *object)
+{
+  AioLoop *self = (AioLoop *) object;
+
+  g_assert (self->ready_head == NULL);
+  g_assert (self->heap_len == 0);
+  g_free (self->heap);
+  g_mutex_clear (&self->inbox_mutex);
+  g_clear_pointer (&self->context, g_main_context_unref);
+
+  G_OBJECT_CLASS (aio_loop_parent_class)->finalize (object);
+}
+
+static void
+aio_loop_get_property (GObject    *object,
+                       guint       prop_id,
+                       GValue     *value,
+                       GParamSpec *pspec)
+{
+  AioLoop *self = AIO_LOOP (object);
+
+  switch (prop_id)
+    {
+    case PROP_CONTEXT:
+      g_value_set_boxed (value, self->context);
+      break;
+
+    case PROP_STACK_SIZE:
+      g_value_set_uint64 (value, self->stack_size);
+      break;
+
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+aio_loop_set_property (GObject      *object,
+                       guint         prop_id,
+                       const GValue *value,
+                       GParamSpec   *pspec)
+{
+  AioLoop *self = AIO_LOOP (object);
+
+  switch (prop_id)
+    {
+    case PROP_CONTEXT:
+      self->context = g_value_dup_boxed (value);
+      break;
+
+    case PROP_STACK_SIZE:
+      aio_loop_set_stack_size (self, g_value_get_uint64 (value));
+      break;
+
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+aio_loop_class_init (AioLoopClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+
+  object_class->constructed = aio_loop_constructed;
+  object_class->dispose = aio_loop_dispose;
+  object_class->finalize = aio_loop_finalize;
+  object_class->get_property = aio_loop_get_property;
+  object_class->set_property = aio_loop_set_property;
+
+  /**
+   * AioLoop:context:
+   *
+   * The `GMainContext` the loop runs on. A loop constructed without one
+   * makes a new context.
+   *
+   * Since: 1.0
+   */
+  properties[PROP_CONTEXT] =
+    g_param_spec_boxed ("context", NULL, NULL,
+                        G_TYPE_MAIN_CONTEXT,
+                        G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_STATIC_STRINGS);
+
+  /**
+   * AioLoop:stack-size:
+   *
+   * The stack size of the fibers of tasks created on this loop, in bytes;
+   * 0 for the default (256 KiB). Stacks are reserved, not committed: a
+   * fiber costs the pages it touches.
+   *
+   * Since: 1.0
+   */
+  properties[PROP_STACK_SIZE] =
+    g_param_spec_uint64 ("stack-size", NULL, NULL,
+                         0, G_MAXSIZE, 0,
+                         G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+
+  g_object_class_install_properties (object_class, N_PROPS, properties);
+}
+
+static void
+aio_loop_init (AioLoop *self)
+{
+  g_mutex_init (&self->inbox_mutex);
+  g_queue_init (&self->tasks);
+}
+
+/**
+ * aio_loop_new:
+ *
+ * Creates a loop on a new `GMainContext` (asyncio's `new_event_loop()`).
+ *
+ * To run GIO operations' callbacks on it, the context must be the
+ * thread-default one while the loop runs; [method@Aio.Loop.run_forever]
+ * and [method@Aio.Loop.run_until_complete] push it for you.
+ *
+ * Returns: (transfer full): a new loop
+ *
+ * Since: 1.0
+ */
+AioLoop *
+aio_loop_new (void)
+{
+  return g_object_new (AIO_TYPE_LOOP, NULL);
+}
+
+/**
+ * aio_loop_ref_for_context:
+ * @context: (nullable): a `GMainContext`, or %NULL for the global default
+ *   context
+ *
+ * Gets the loop of @context, creating it the first time. There is at
+ * most one loop per context, so this always returns the same loop for
+ * the same context until that loop is closed.
+ *
+ * Returns: (transfer full): the loop of @context
+ *
+ * Since: 1.0
+ */
+AioLoop *
+aio_loop_ref_for_context (GMainContext *context)
+{
+  AioLoop *loop;
+
+  if (context == NULL)
+    context = g_main_context_default ();
+
+  if ((loop = registry_lookup (context)) != NULL)
+    return loop;
+
+  g_mutex_lock (&creation_mutex);
+  loop = registry_lookup (context);
+  if (loop == NULL)
+    loop = g_object_new (AIO_TYPE_LOOP, "context", context, NULL);
+  g_mutex_unlock (&creation_mutex);
+
+  return loop;
+}
+
+/**
+ * aio_loop_get_default:
+ *
+ * Gets the loop of the thread-default `GMainContext` (the global default
+ * context in the main thread), creating it on first use.
+ *
+ * That loop is kept alive until it is closed, so the pointer stays valid
+ * until then.
+ *
+ * Returns: (transfer none): the default loop of this thread
+ *
+ * Since: 1.0
+ */
+AioLoop *
+aio_loop_get_default (void)
+{
+  GMainContext *context = g_main_context_ref_thread_default ();
+  AioLoop *loop = aio_loop_ref_for_context (context);
+  gboolean keep;
+
+  /* The registry keeps the default loops alive, so that the pointer we
+   * return stays valid without the caller holding a reference. */
+  G_LOCK (registry);
+  keep = !loop->owned_by_registry;
+  loop->owned_by_registry = TRUE;
+  G_UNLOCK (registry);
+
+  if (!keep)
+    g_object_unref (loop);
+
+  g_main_context_unref (context);
+  return loop;
+}
+
+/**
+ * aio_loop_get_running:
+ *
+ * Gets the loop running in this thread: the one whose
+ * [method@Aio.Loop.run_until_complete] or [method@Aio.Loop.run_forever]
+ * is on the stack, or whose sources are being dispatched (asyncio's
+ * `get_running_loop()`, which raises where this returns %NULL).
+ *
+ * Returns: (transfer none) (nullable): the running loop, or %NULL
+ *
+ * Since: 1.0
+ */
+AioLoop *
+aio_loop_get_running (void)
+{
+  return _aio_loop_current;
+}
+
+AioLoop *
+_aio_loop_get_current_or_default (void)
+{
+  if (_aio_loop_current != NULL)
+    return _aio_loop_current;
+  return aio_loop_get_default ();
+}
+
+/**
+ * aio_loop_get_context:
+ * @loop: an [class@Aio.Loop]
+ *
+ * Gets the `GMainContext` @loop runs on.
+ *
+ * Returns: (transfer none): the context
+ *
+ * Since: 1.0
+ */
+GMainContext *
+aio_loop_get_context (AioLoop *loop)
+{
+  g_return_val_if_fail (AIO_IS_LOOP (loop), NULL);
+
+  return loop->context;
+}
+
+/**
+ * aio_loop_time:
+ * @loop: an [class@Aio.Loop]
+ *
+ * Gets the loop's time: seconds of the monotonic clock, with microsecond
+ * resolution (asyncio's `loop.time()`). [method@Aio.Loop.call_at] takes
+ * deadlines on this clock.
+ *
+ * Returns: the current time in seconds
+ *
+ * Since: 1.0
+ */
+gdouble
+aio_loop_time (AioLoop *loop)
+{
+  g_return_val_if_fail (AIO_IS_LOOP (loop), 0.0);
+
+  return g_get_monotonic_time () / (gdouble) G_USEC_PER_SEC;
+}
+
+/**
+ * aio_loop_get_stack_size:
+ * @loop: an [class@Aio.Loop]
+ *
+ * Gets the stack size for the fibers of tasks created on @loop.
+ *
+ * Returns: the size in bytes, or 0 for the default
+ *
+ * Since: 1.0
+ */
+gsize
+aio_loop_get_stack_size (AioLoop *loop)
+{
+  g_return_val_if_fail (AIO_IS_LOOP (loop), 0);
+
+  return loop->stack_size;
+}
+
+/**
+ * aio_loop_set_stack_size:
+ * @loop: an [class@Aio.Loop]
+ * @stack_size: a size in bytes, or 0 for the default
+ *
+ * Sets the stack size for the fibers of tasks created on @loop from now
+ * on. It is rounded up to whole pages, with a minimum of 16 KiB.
+ *
+ * Since: 1.0
+ */
+void
+aio_loop_set_stack_size (AioLoop *loop,
+                         gsize    stack_size)
+{
+  g_return_if_fail (AIO_IS_LOOP (loop));
+
+  if (stack_size != 0 && stack_size < 16 * 1024)
+    stack_size = 16 * 1024;
+
+  if (loop->stack_size != stack_size)
+    {
+      loop->stack_size = stack_size;
+      g_object_notify_by_pspec (G_OBJECT (loop), properties[PROP_STACK_SIZE]);
+    }
+}
+
+gsize
+_aio_loop_get_stack_size (AioLoop *loop)
+{
+  return loop->stack_size;
+}
+
+/* ---- running ------------------------------------------------------------- */
+
+gboolean
+_aio_loop_check_open (AioLoop  *self,
+                      GError  **error)
+{
+  if (!g_atomic_int_get (&self->closed))
+    return TRUE;
+
+  g_set_error_literal (error, AIO_ERROR, AIO_ERROR_CLOSED, _("The event loop is closed"));
+  return FALSE;
+}
+
+/* Sets up a run of the loop in this thread: refuses to nest inside a
+ * running loop, takes the context, and makes it the thread default so
+ * that GIO calls made by tasks report back to it. */
+static gboolean
+aio_loop_begin_run (AioLoop   *self,
+                    gboolean  *pushed,
+                    AioLoop  **previous,
+                    GError   **error)
+{
+  GMainContext *thread_default;
+
+  if (!_aio_loop_check_open (self, error))
+    return FALSE;
+
+  if (self->running || _aio_loop_current == self)
+    {
+      g_set_error_literal (error, AIO_ERROR, AIO_ERROR_RUNNING,
+                           _("This event loop is already running"));
+      return FALSE;
+    }
+
+  if (_aio_loop_current != NULL)
+    {
+      g_set_error_literal (error, AIO_ERROR, AIO_ERROR_RUNNING,
+                           _("Cannot run the event loop while another loop is running"));
+      return FALSE;
+    }
+
+  if (!g_main_context_acquire (self->context))
+    {
+      g_set_error_literal (error, AIO_ERROR, AIO_ERROR_RUNNING,
+                           _("The event loop is running in another thread"));
+      return FALSE;
+    }
+
+  thread_default = g_main_context_ref_thread_default ();
+  *pushed = thread_default != self->context;
+  if (*pushed)
+    g_main_context_push_thread_default (self->context);
+  g_main_context_unref (thread_default);
+
+  g_object_ref (self);
+  self->running = TRUE;
+  *previous = _aio_loop_current;
+  _aio_loop_current = self;
+
+  return TRUE;
+}
+
+static void
+aio_loop_end_run (AioLoop  *self,
+                  gboolean  pushed,
+                  AioLoop  *previous)
+{
+  _aio_loop_current = previous;
+  self->running = FALSE;
+  g_atomic_int_set (&self->stopping, FALSE);
+
+  if (pushed)
+    g_main_context_pop_thread_default (self->context);
+  g_main_context_release (self->context);
+  g_object_unref (self);
+}
+
+/**
+ * aio_loop_run_until_complete:
+ * @loop: an [class@Aio.Loop]
+ * @future: the future to wait for
+ *
+ * Runs @loop until @future is done (asyncio's `run_until_complete()`),
+ * then reports how it ended; read its value with the getters of
+ * [class@Aio.Future]. Other tasks stay pending when this returns and
+ * resume when the loop runs again.
+ *
+ * While it runs, the loop's context is the thread-default one.
+ *
+ * Returns: %TRUE if @future resolved; %FALSE with @error set if it was
+ *   rejected or cancelled, if the loop is closed (`AIO_ERROR_CLOSED`) or
+ *   already running (`AIO_ERROR_RUNNING`), or if [method@Aio.Loop.stop]
+ *   stopped it first (`AIO_ERROR_STOPPED`)
+ *
+ * Since: 1.0
+ */
+gboolean
+aio_loop_run_until_complete (AioLoop    *loop,
+                             AioFuture  *future,
+                             GError    **error)
+{
+  AioLoop *previous;
+  gboolean pushed;
+
+  g_return_val_if_fail (AIO_IS_LOOP (loop), FALSE);
+  g_return_val_if_fail (AIO_IS_FUTURE (future), FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  if (!aio_loop_begin_run (loop, &pushed, &previous, error))
+    return FALSE;
+
+  g_object_ref (future);
+  while (_aio_future_state (future) == AIO_FUTURE_PENDING &&
+         !g_atomic_int_get (&loop->stopping))
+    g_main_context_iteration (loop->context, TRUE);
+
+  aio_loop_end_run (loop, pushed, previous);
+
+  if (_aio_future_state (future) == AIO_FUTURE_PENDING)
+    {
+      g_object_unref (future);
+      g_set_error_literal (error, AIO_ERROR, AIO_ERROR_STOPPED,
+                           _("The event loop stopped before the future completed"));
+      return FALSE;
+    }
+
+  if (!aio_future_propagate (future, error))
+    {
+      g_object_unref (future);
+      return FALSE;
+    }
+
+  g_object_unref (future);
+  return TRUE;
+}
+
+/**
+ * aio_loop_run_forever:
+ * @loop: an [class@Aio.Loop]
+ *
+ * Runs @loop until [method@Aio.Loop.stop] is called (asyncio's
+ * `run_forever()`). If stop was called before, the loop runs one
+ * iteration without blocking and returns.
+ *
+ * Returns: %TRUE once stopped; %FALSE with @error set if the loop is
+ *   closed or already running
+ *
+ * Since: 1.0
+ */
+gboolean
+aio_loop_run_forever (AioLoop  *loop,
+                      GError  **error)
+{
+  AioLoop *previous;
+  gboolean pushed;
+
+  g_return_val_if_fail (AIO_IS_LOOP (loop), FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  if (!aio_loop_begin_run (loop, &pushed, &previous, error))
+    return FALSE;
+
+  do
+    g_main_context_iteration (loop->context, !g_atomic_int_get (&loop->stopping));
+  while (!g_atomic_int_get (&loop->stopping));
+
+  aio_loop_end_run (loop, pushed, previous);
+  return TRUE;
+}
+
+/**
+ * aio_loop_stop:
+ * @loop: an [class@Aio.Loop]
+ *
+ * Stops @loop after the iteration under way (asyncio's `stop()`). A
+ * stopped loop can run again. This may be called from any thread.
+ *
+ * Since: 1.0
+ */
+void
+aio_loop_stop (AioLoop *loop)
+{
+  g_return_if_fail (AIO_IS_LOOP (loop));
+
+  g_atomic_int_set (&loop->stopping, TRUE);
+  g_main_context_wakeup (loop->context);
+}
+
+/**
+ * aio_loop_is_running:
+ * @loop: an [class@Aio.Loop]
+ *
+ * Whether @loop's [method@Aio.Loop.run_until_complete] or
+ * [method@Aio.Loop.run_forever] is under way.
+ *
+ * Returns: %TRUE while @loop runs
+ *
+ * Since: 1.0
+ */
+gboolean
+aio_loop_is_running (AioLoop *loop)
+{
+  g_return_val_if_fail (AIO_IS_LOOP (loop), FALSE);
+
+  return loop->running;
+}
+
+/**
+ * aio_loop_is_closed:
+ * @loop: an [class@Aio.Loop]
+ *
+ * Whether @loop was closed.
+ *
+ * Returns: %TRUE once [method@Aio.Loop.close] was called
+ *
+ * Since: 1.0
+ */
+gboolean
+aio_loop_is_closed (AioLoop *loop)
+{
+  g_return_val_if_fail (AIO_IS_LOOP (loop), TRUE);
+
+  return g_atomic_int_get (&loop->closed);
+}
+
+/**
+ * aio_loop_close:
+ * @loop: an [class@Aio.Loop]
+ *
+ * Closes @loop for good (asyncio's `close()`): its sources leave the
+ * context, queued callbacks and timers are dropped without running, and
+ * the loop lets go of the tasks still pending. Every later use fails with
+ * `AIO_ERROR_CLOSED`. Closing a closed loop does nothing; closing a
+ * running loop is a programmer error.
+ *
+ * Since: 1.0
+ */
+void
+aio_loop_close (AioLoop *loop)
+{
+  AioLink *inbox;
+  GList *task_link;
+
+  g_return_if_fail (AIO_IS_LOOP (loop));
+  g_return_if_fail (!loop->running);
+  g_return_if_fail (_aio_loop_current != loop);
+
+  if (g_atomic_int_get (&loop->closed))
+    return;
+
+  g_object_ref (loop);
+
+  g_mutex_lock (&loop->inbox_mutex);
+  g_atomic_int_set (&loop->closed, TRUE);
+  inbox = loop->inbox_head;
+  loop->inbox_head = loop->inbox_tail = NULL;
+  g_mutex_unlock (&loop->inbox_mutex);
+
+  registry_remove (loop);
+
+  g_source_destroy (loop->ready_source);
+  g_source_destroy (loop->timer_source);
+  g_source_destroy (loop->inbox_source);
+  g_clear_pointer (&loop->ready_source, g_source_unref);
+  g_clear_pointer (&loop->timer_source, g_source_unref);
+  g_clear_pointer (&loop->inbox_source, g_source_unref);
+
+  /* Drop what was queued.  Discarding may finalize futures and tasks, and
+   * those may queue nothing more: the loop is closed. */
+  run_links (inbox, TRUE);
+  while (loop->ready_head != NULL)
+    {
+      AioLink *batch = loop->ready_head;
+
+      loop->ready_head = loop->ready_tail = NULL;
+      run_links (batch, TRUE);
+    }
+  while (loop->heap_len > 0)
+    {
+      AioTimer *timer = heap_pop (loop);
+
+      timer->func (timer, TRUE);
+    }
+
+  while ((task_link = g_queue_pop_head_link (&loop->tasks)) != NULL)
+    {
+      gpointer task = task_link->data;
+
+      task_link->data = NULL;
+      g_object_unref (task);
+    }
+
+  if (loop->owned_by_registry)
+    {
+      loop->owned_by_registry = FALSE;
+      g_object_unref (loop);
+    }
+
+  g_object_unref (loop);
+}
+
+/* ---- tasks --------------------------------------------------------------- */
+
+void
+_aio_loop_track_task (AioLoop *self,
+                      AioTask *task,
+                      GList   *link)
+{
+  link->data = g_object_ref (task);
+  g_queue_push_tail_link (&self->tasks, link);
+}
+
+void
+_aio_loop_untrack_task (AioLoop *self,
+                        GList   *link)
+{
+  gpointer task = link->data;
+
+  if (task == NULL)
+    return;
+  g_queue_unlink (&self->tasks, link);
+  link->data = NULL;
+  g_object_unref (task);
+}
+
+GQueue *
+_aio_loop_get_tasks (AioLoop *self)
+{
+  return &self->tasks;
+}
+
+guint
+_aio_loop_next_task_number (void)
+{
+  static gint counter;
+
+  return (guint) g_atomic_int_add (&counter, 1) + 1;
+}
+
+/* ---- call_soon and friends ----------------------------------------------- */
+
+gint64
+_aio_loop_seconds_to_deadline (gdouble seconds)
+{
+  gint64 now = g_get_monotonic_time ();
+  /* Far enough for any program, near enough that adding to it cannot
+   * overflow. */
+  const gint64 horizon = G_MAXINT64 / 4;
+
+  if (!(seconds > 0))
+    return now;
+  if (seconds >= (gdouble) (horizon - now) / G_USEC_PER_SEC)
+    return horizon;
+  return now + (gint64) ceil (seconds * G_USEC_PER_SEC);
+}
