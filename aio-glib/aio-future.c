@@ -59,6 +59,12 @@ G_DEFINE_TYPE (AioFuture, aio_future, G_TYPE_OBJECT)
 
 static void aio_future_run_callbacks (AioFuture *self);
 
+enum {
+  UNCLAIMED,
+  CLAIMED,
+  CLAIMED_BY_CANCEL,
+};
+
 GError *
 _aio_future_new_cancelled_error (const char *message)
 {
@@ -543,7 +549,7 @@ aio_future_is_cancelled (AioFuture *future)
 gboolean
 _aio_future_try_claim (AioFuture *self)
 {
-  return g_atomic_int_compare_and_exchange (&self->claimed, 0, 1);
+  return g_atomic_int_compare_and_exchange (&self->claimed, 0, CLAIMED);
 }
 
 static inline gboolean
@@ -644,6 +650,12 @@ aio_future_claim_or_warn (AioFuture  *self,
 {
   if (G_LIKELY (_aio_future_try_claim (self)))
     return TRUE;
+
+  /* Whoever cancelled the future won the race against the work that was
+   * completing it (a worker thread, say): dropping that late outcome is
+   * how cancellation works, not a programmer error. */
+  if (g_atomic_int_get (&self->claimed) == CLAIMED_BY_CANCEL)
+    return FALSE;
 
   g_critical ("%s: the %s %p is already done; a future completes only once",
               func, G_OBJECT_TYPE_NAME (self), self);
@@ -950,7 +962,7 @@ _aio_future_cancel_now (AioFuture  *self,
                         const char *message,
                         gboolean    dispatch_now)
 {
-  if (!_aio_future_try_claim (self))
+  if (!g_atomic_int_compare_and_exchange (&self->claimed, 0, CLAIMED_BY_CANCEL))
     return FALSE;
 
   self->error = _aio_future_new_cancelled_error (message);

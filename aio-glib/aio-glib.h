@@ -17,5 +17,6 @@
 #include "aio-handle.h"
 #include "aio-future.h"
 #include "aio-loop.h"
+#include "aio-task.h"
 
 #undef AIO_INSIDE

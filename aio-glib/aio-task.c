@@ -1,0 +1,1494 @@
+/* aio-task.c: AioTask, a future that drives a body on its loop
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+/**
+ * AioTask:
+ *
+ * A future that drives a body on its loop: asyncio's `Task`.
+ *
+ * A task has one of two kinds of body:
+ *
+ * - a **fiber body** ([callback@Aio.TaskFunc], in `GTask`'s shape), which
+ *   runs on a stack of its own and may call [func@Aio.await] anywhere
+ *   below it to wait for a future without blocking the loop. This is what
+ *   end-user code writes:
+ *
+ *   ```c
+ *   static void
+ *   fetch (AioTask  *task,
+ *          gpointer  user_data)
+ *   {
+ *     g_autoptr(GError) error = NULL;
+ *
+ *     if (!aio_await (aio_sleep (1.0), &error))
+ *       {
+ *         aio_task_return_error (task, g_steal_pointer (&error));
+ *         return;
+ *       }
+ *     aio_task_return_int64 (task, 42);
+ *   }
+ *
+ *   AioTask *task = aio_create_task (fetch, NULL, NULL);
+ *   ```
+ *
+ * - a **stepped body** ([callback@Aio.StepFunc]), a state machine called
+ *   with each future it waited for, for very many tasks, for frameworks,
+ *   and for language bindings (the Python override drives coroutines this
+ *   way).
+ *
+ * The first step runs on the loop's next iteration, not inside
+ * [func@Aio.create_task]. The loop holds a strong reference to every
+ * pending task, so a task nobody keeps is not collected mid-flight (in
+ * asyncio, the loop keeps only weak references, a well-known trap); the
+ * reference returned by [func@Aio.create_task] is yours to drop.
+ *
+ * ## Cancellation
+ *
+ * [method@Aio.Task.cancel] follows asyncio: if the task waits on a future,
+ * that future is cancelled, so the body sees `G_IO_ERROR_CANCELLED` at the
+ * [func@Aio.await] where it stands; otherwise the cancellation is
+ * delivered at its next await. The body may clean up and return, or call
+ * [method@Aio.Task.uncancel] and go on. A body that returns without a value
+ * while a delivered cancellation stands makes the task cancelled, as a
+ * `CancelledError` propagating out of a coroutine does. Each task owns a
+ * `GCancellable` ([method@Aio.Task.get_cancellable]) that is cancelled with
+ * it, and cancelling that `GCancellable`, from any thread, cancels the
+ * task.
+ *
+ * Since: 1.0
+ */
+
+#include "config.h"
+
+#include <glib/gi18n-lib.h>
+
+#include "aio-error.h"
+#include "aio-fiber-private.h"
+#include "aio-future-private.h"
+#include "aio-loop-private.h"
+#include "aio-task-private.h"
+#include "aio-task.h"
+
+struct _AioTask
+{
+  AioFuture       parent_instance;
+
+  /* In the loop's list of pending tasks, which holds a reference through
+   * it, until the task finishes.  Loop thread only. */
+  GList           loop_link;
+
+  /* Owned.  NULL until asked for (the default is "Task-N"). */
+  char           *name;
+  guint           number;
+
+  /* The body: exactly one of @func and @step.  @data is freed with
+   * @destroy once the task is over. */
+  AioTaskFunc     func;
+  AioStepFunc     step;
+  gpointer        data;
+  GDestroyNotify  destroy;
+
+  /* Owned; created at the first step, freed once the body returned. */
+  AioFiber       *fiber;
+  gsize           stack_size;
+
+  /* Owned: the future the body waits for, with our done callback on it. */
+  AioFuture      *waiting;
+  guint           waiting_id;
+  /* Owned: the future the fiber is resumed with, for aio_await(). */
+  AioFuture      *resumed_with;
+
+  /* Queues the first step. */
+  AioLink         step_link;
+
+  /* Cancellation, loop thread only.  As asyncio's Task: the number of
+   * cancel() calls not yet matched by uncancel(), and whether a requested
+   * cancellation still has to be delivered at the next await. */
+  guint           n_cancels;
+  char           *cancel_message;
+
+  /* Owned; created when first asked for. */
+  GCancellable   *cancellable;
+  gulong          cancellable_id;
+  /* Atomic: set while we cancel @cancellable ourselves, so that its
+   * handler does not count the cancellation twice. */
+  gint            cancelling_own;
+
+  guint           must_cancel : 1;
+  guint           cancel_delivered : 1;
+  guint           started : 1;
+  guint           in_body : 1;
+  guint           returned : 1;
+  guint           finished : 1;
+};
+
+struct _AioTaskClass
+{
+  AioFutureClass parent_class;
+};
+
+G_DEFINE_FINAL_TYPE (AioTask, aio_task, AIO_TYPE_FUTURE)
+
+/* The task whose body is running in this thread. */
+static __thread AioTask *current_task;
+
+static void aio_task_step (AioTask   *self,
+                           AioFuture *completed);
+
+static const char *
+aio_task_cancel_text (AioTask *self)
+{
+  return self->cancel_message != NULL ? self->cancel_message : _("The task was cancelled");
+}
+
+static void
+aio_task_clear_waiting (AioTask *self)
+{
+  if (self->waiting != NULL)
+    {
+      if (self->waiting_id != 0)
+        aio_future_remove_done_callback (self->waiting, self->waiting_id);
+      self->waiting_id = 0;
+      g_clear_object (&self->waiting);
+    }
+}
+
+static void
+aio_task_disconnect_cancellable (AioTask *self)
+{
+  if (self->cancellable_id != 0)
+    {
+      g_cancellable_disconnect (self->cancellable, self->cancellable_id);
+      self->cancellable_id = 0;
+    }
+}
+
+static void
+aio_task_finalize (GObject *object)
+{
+  AioTask *self = (AioTask *) object;
+
+  if (!self->finished)
+    g_warning ("Task %s (%p) was destroyed while it was still pending; "
+               "its loop was closed before it finished",
+               aio_task_get_name (self), self);
+
+  aio_task_clear_waiting (self);
+  g_clear_object (&self->resumed_with);
+  g_clear_pointer (&self->fiber, aio_fiber_free);
+  aio_task_disconnect_cancellable (self);
+  g_clear_object (&self->cancellable);
+
+  if (self->destroy != NULL)
+    g_clear_pointer (&self->data, self->destroy);
+
+  g_free (self->name);
+  g_free (self->cancel_message);
+
+  G_OBJECT_CLASS (aio_task_parent_class)->finalize (object);
+}
+
+/* ---- finishing ----------------------------------------------------------- */
+
+static void
+aio_task_finish (AioTask *self)
+{
+  AioFuture *future = (AioFuture *) self;
+  AioFutureState state;
+  GDestroyNotify destroy;
+  gpointer data;
+
+  g_assert (!self->finished);
+  self->finished = TRUE;
+
+  aio_task_clear_waiting (self);
+  g_clear_object (&self->resumed_with);
+
+  if (self->returned)
+    {
+      /* asyncio: a cancel() the body never saw wins over its return value. */
+      if (self->must_cancel)
+        {
+          g_clear_error (&future->error);
+          future->value_type = AIO_VALUE_NONE;
+          future->error = _aio_future_new_cancelled_error (aio_task_cancel_text (self));
+        }
+    }
+  else
+    {
+      gboolean ok = _aio_future_try_claim (future);
+
+      g_assert (ok);
+      if (self->must_cancel || (self->cancel_delivered && self->n_cancels > 0))
+        future->error = _aio_future_new_cancelled_error (aio_task_cancel_text (self));
+    }
+
+  if (future->error == NULL)
+    state = AIO_FUTURE_RESOLVED;
+  else if (_aio_error_is_cancelled (future->error))
+    state = AIO_FUTURE_CANCELLED;
+  else
+    state = AIO_FUTURE_REJECTED;
+
+  self->must_cancel = FALSE;
+  aio_task_disconnect_cancellable (self);
+
+  destroy = g_steal_pointer (&self->destroy);
+  data = g_steal_pointer (&self->data);
+
+  /* Publishing the outcome queues the awaiters for the next drain rather
+   * than running them here, so chains of tasks finishing each other never
+   * pile up on this stack. */
+  _aio_future_publish (future, state);
+
+  _aio_loop_untrack_task (future->loop, &self->loop_link);
+
+  if (destroy != NULL)
+    destroy (data);
+}
+
+/* ---- stepping ------------------------------------------------------------ */
+
+static void
+aio_task_wakeup (AioFuture *future,
+                 gpointer   user_data)
+{
+  AioTask *self = user_data;
+
+  g_assert (self->waiting == future);
+  self->waiting_id = 0;
+  aio_task_step (self, g_steal_pointer (&self->waiting));
+}
+
+static void
+aio_task_wait_on (AioTask   *self,
+                  AioFuture *future)
+{
+  g_assert (self->waiting == NULL);
+
+  /* asyncio: a cancel() that could not be delivered yet cancels the next
+   * future the body waits for. */
+  if (self->must_cancel && aio_future_cancel (future, self->cancel_message))
+    self->must_cancel = FALSE;
+
+  self->waiting = future;
+  self->waiting_id = aio_future_add_done_callback (future, aio_task_wakeup, self, NULL);
+}
+
+static void
+aio_task_fiber_main (gpointer user_data)
+{
+  AioTask *self = user_data;
+
+  self->func (self, self->data);
+}
+
+static void
+aio_task_run_fiber (AioTask   *self,
+                    AioFuture *completed)
+{
+  g_autoptr(GError) error = NULL;
+  AioTask *previous = current_task;
+  gboolean ok;
+
+  if (self->fiber == NULL)
+    {
+      gsize stack_size = self->stack_size;
+
+      if (stack_size == 0)
+        stack_size = _aio_loop_get_stack_size (((AioFuture *) self)->loop);
+      self->fiber = aio_fiber_new (aio_task_fiber_main, self, stack_size);
+    }
+
+  g_assert (self->resumed_with == NULL);
+  self->resumed_with = completed;
+
+  current_task = self;
+  self->in_body = TRUE;
+  ok = aio_fiber_resume (self->fiber, &error);
+  self->in_body = FALSE;
+  current_task = previous;
+
+  if (!ok)
+    {
+      /* No stack for the body: the task fails, the process goes on. */
+      g_clear_pointer (&self->fiber, aio_fiber_free);
+      g_clear_object (&self->resumed_with);
+      if (_aio_future_try_claim ((AioFuture *) self))
+        {
+          ((AioFuture *) self)->error = g_steal_pointer (&error);
+          self->returned = TRUE;
+        }
+      aio_task_finish (self);
+      return;
+    }
+
+  if (aio_fiber_is_finished (self->fiber))
+    {
+      g_clear_pointer (&self->fiber, aio_fiber_free);
+      aio_task_finish (self);
+    }
+}
+
+static void
+aio_task_run_step (AioTask   *self,
+                   AioFuture *completed)
+{
+  AioTask *previous = current_task;
+  AioFuture *next;
+
+  /* A cancellation that arrived after the awaited future completed is
+   * what the step gets to see, as asyncio throws CancelledError into the
+   * coroutine whatever the future's result. */
+  if (self->must_cancel && completed != NULL)
+    {
+      AioFuture *cancelled = aio_future_new_for_loop (((AioFuture *) self)->loop);
+
+      _aio_future_cancel_now (cancelled, self->cancel_message, FALSE);
+      g_object_unref (completed);
+      completed = cancelled;
+      self->must_cancel = FALSE;
+      self->cancel_delivered = TRUE;
+    }
+  else if (completed != NULL && aio_future_is_cancelled (completed) && self->n_cancels > 0)
+    self->cancel_delivered = TRUE;
+
+  current_task = self;
+  self->in_body = TRUE;
+  next = self->step (self, completed, self->data);
+  self->in_body = FALSE;
+  current_task = previous;
+
+  g_clear_object (&completed);
+
+  if (self->finished)
+    {
+      g_clear_object (&next);
+      return;
+    }
+
+  if (next == NULL || self->returned)
+    {
+      g_clear_object (&next);
+      aio_task_finish (self);
+      return;
+    }
+
+  aio_task_wait_on (self, next);
+}
+
+static void
+aio_task_step (AioTask   *self,
+               AioFuture *completed)
+{
+  g_object_ref (self);
+
+  if (!self->started)
+    {
+      self->started = TRUE;
+
+      /* asyncio: a task cancelled before it started never runs its body. */
+      if (self->must_cancel)
+        {
+          self->cancel_delivered = TRUE;
+          aio_task_finish (self);
+          g_clear_object (&completed);
+          g_object_unref (self);
+          return;
+        }
+    }
+
+  if (self->func != NULL)
+    aio_task_run_fiber (self, completed);
+  else
+    aio_task_run_step (self, completed);
+
+  g_object_unref (self);
+}
+
+static void
+aio_task_first_step (AioLink  *link,
+                     gboolean  discard)
+{
+  AioTask *self = G_STRUCT_MEMBER_P (link, -G_STRUCT_OFFSET (AioTask, step_link));
+
+  if (!discard && !self->finished)
+    aio_task_step (self, NULL);
+}
+
+/* ---- cancellation -------------------------------------------------------- */
+
+static gboolean
+aio_task_real_cancel (AioFuture  *future,
+                      const char *message)
+{
+  AioTask *self = (AioTask *) future;
+
+  if (self->finished || _aio_future_state (future) != AIO_FUTURE_PENDING)
+    return FALSE;
+
+  self->n_cancels++;
+
+  if (self->cancellable != NULL && !g_cancellable_is_cancelled (self->cancellable))
+    {
+      g_atomic_int_set (&self->cancelling_own, TRUE);
+      g_cancellable_cancel (self->cancellable);
+      g_atomic_int_set (&self->cancelling_own, FALSE);
+    }
+
+  if (self->waiting != NULL && aio_future_cancel (self->waiting, message))
+    return TRUE;
+
+  self->must_cancel = TRUE;
+  g_free (self->cancel_message);
+  self->cancel_message = g_strdup (message);
+  return TRUE;
+}
+
+typedef struct
+{
+  AioLink  link;
+  AioTask *task;
+} CancelRequest;
+
+static void
+cancel_request_run (AioLink  *link,
+                    gboolean  discard)
+{
+  CancelRequest *request = (CancelRequest *) link;
+
+  if (!discard)
+    aio_task_cancel (request->task, NULL);
+  g_object_unref (request->task);
+  g_free (request);
+}
+
+/* Runs in whichever thread cancelled the GCancellable.  The task itself is
+ * only ever touched in the loop's thread: from elsewhere, the request goes
+ * through the loop's inbox. */
+static void
+aio_task_cancellable_cancelled (GCancellable *cancellable,
+                                gpointer      user_data)
+{
+  AioTask *self = user_data;
+  AioLoop *loop = ((AioFuture *) self)->loop;
+  CancelRequest *request;
+
+  if (g_atomic_int_get (&self->cancelling_own))
+    return;
+
+  if (_aio_loop_is_current (loop))
+    {
+      aio_task_cancel (self, NULL);
+      return;
+    }
+
+  request = g_new0 (CancelRequest, 1);
+  request->link.func = cancel_request_run;
+  request->task = g_object_ref (self);
+  if (!_aio_loop_push_inbox (loop, &request->link))
+    {
+      g_object_unref (request->task);
+      g_free (request);
+    }
+}
+
+/* ---- class --------------------------------------------------------------- */
+
+static void
+aio_task_class_init (AioTaskClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+  AioFutureClass *future_class = AIO_FUTURE_CLASS (klass);
+
+  object_class->finalize = aio_task_finalize;
+  future_class->cancel = aio_task_real_cancel;
+}
+
+static void
+aio_task_init (AioTask *self)
+{
+  self->step_link.func = aio_task_first_step;
+}
+
+static AioTask *
+aio_task_new (AioLoop        *loop,
+              AioTaskFunc     func,
+              AioStepFunc     step,
+              gpointer        data,
+              GDestroyNotify  destroy)
+{
+  AioTask *self;
+  gboolean acquired = FALSE;
+
+  if (aio_loop_is_closed (loop))
+    {
+      g_critical ("Cannot create a task on the closed loop %p", loop);
+      if (destroy != NULL)
+        destroy (data);
+      return NULL;
+    }
+
+  if (!_aio_loop_is_current (loop))
+    {
+      if (!_aio_loop_acquire (loop))
+        {
+          g_critical ("Cannot create a task on the loop %p from another thread", loop);
+          if (destroy != NULL)
+            destroy (data);
+          return NULL;
+        }
+      acquired = TRUE;
+    }
+
+  self = g_object_new (AIO_TYPE_TASK, NULL);
+  _aio_future_set_loop ((AioFuture *) self, loop);
+  self->number = _aio_loop_next_task_number ();
+  self->func = func;
+  self->step = step;
+  self->data = data;
+  self->destroy = destroy;
+
+  _aio_loop_track_task (loop, self, &self->loop_link);
+  _aio_loop_push_ready (loop, &self->step_link);
+
+  if (acquired)
+    _aio_loop_release (loop);
+
+  return self;
+}
+
+/**
+ * aio_create_task: (skip)
+ * @func: the body, run on a fiber
+ * @user_data: data for @func
+ * @destroy: (nullable): frees @user_data once the task is over
+ *
+ * Creates a task that runs @func on a fiber of the running loop, or of the
+ * default loop when none runs (asyncio's `create_task()`). The body starts
+ * on the loop's next iteration.
+ *
+ * Bindings use [func@Aio.create_stepped_task] instead.
+ *
+ * Returns: (transfer full): the new task
+ *
+ * Since: 1.0
+ */
+AioTask *
+aio_create_task (AioTaskFunc    func,
+                 gpointer       user_data,
+                 GDestroyNotify destroy)
+{
+  g_return_val_if_fail (func != NULL, NULL);
+
+  return aio_task_new (_aio_loop_get_current_or_default (), func, NULL, user_data, destroy);
+}
+
+/**
+ * aio_loop_create_task: (skip)
+ * @loop: an [class@Aio.Loop]
+ * @func: the body, run on a fiber
+ * @user_data: data for @func
+ * @destroy: (nullable): frees @user_data once the task is over
+ *
+ * Creates a task that runs @func on a fiber of @loop (asyncio's
+ * `loop.create_task()`). Creating a task on a closed loop is a programmer
+ * error.
+ *
+ * Returns: (transfer full): the new task
+ *
+ * Since: 1.0
+ */
+AioTask *
+aio_loop_create_task (AioLoop        *loop,
+                      AioTaskFunc     func,
+                      gpointer        user_data,
+                      GDestroyNotify  destroy)
+{
+  g_return_val_if_fail (AIO_IS_LOOP (loop), NULL);
+  g_return_val_if_fail (func != NULL, NULL);
+
+  return aio_task_new (loop, func, NULL, user_data, destroy);
+}
+
+/**
+ * aio_create_stepped_task:
+ * @func: (scope notified) (closure user_data) (destroy destroy): the step
+ *   function
+ * @user_data: data for @func
+ * @destroy: (nullable): frees @user_data once the task is over
+ *
+ * Creates a task with a stepped body on the running loop, or on the
+ * default loop when none runs. @func is first called on the loop's next
+ * iteration with %NULL.
+ *
+ * Returns: (transfer full): the new task
+ *
+ * Since: 1.0
+ */
+AioTask *
+aio_create_stepped_task (AioStepFunc    func,
+                         gpointer       user_data,
+                         GDestroyNotify destroy)
+{
+  g_return_val_if_fail (func != NULL, NULL);
+
+  return aio_task_new (_aio_loop_get_current_or_default (), NULL, func, user_data, destroy);
+}
+
+/**
+ * aio_loop_create_stepped_task:
+ * @loop: an [class@Aio.Loop]
+ * @func: (scope notified) (closure user_data) (destroy destroy): the step
+ *   function
+ * @user_data: data for @func
+ * @destroy: (nullable): frees @user_data once the task is over
+ *
+ * Creates a task with a stepped body on @loop.
+ *
+ * Returns: (transfer full): the new task
+ *
+ * Since: 1.0
+ */
+AioTask *
+aio_loop_create_stepped_task (AioLoop        *loop,
+                              AioStepFunc     func,
+                              gpointer        user_data,
+                              GDestroyNotify  destroy)
+{
+  g_return_val_if_fail (AIO_IS_LOOP (loop), NULL);
+  g_return_val_if_fail (func != NULL, NULL);
+
+  return aio_task_new (loop, NULL, func, user_data, destroy);
+}
+
+/**
+ * aio_task_get_current:
+ *
+ * Gets the task whose body is running in this thread (asyncio's
+ * `current_task()`).
+ *
+ * Returns: (transfer none) (nullable): the current task, or %NULL outside
+ *   of a task's body
+ *
+ * Since: 1.0
+ */
+AioTask *
+aio_task_get_current (void)
+{
+  return current_task;
+}
+
+/**
+ * aio_loop_all_tasks:
+ * @loop: an [class@Aio.Loop]
+ *
+ * Lists the tasks of @loop that are not done yet (asyncio's
+ * `all_tasks()`), oldest first. Plain futures, executor jobs among them,
+ * are not tasks and are not listed.
+ *
+ * Returns: (transfer full) (element-type AioTask): the pending tasks
+ *
+ * Since: 1.0
+ */
+GPtrArray *
+aio_loop_all_tasks (AioLoop *loop)
+{
+  GPtrArray *tasks;
+  GQueue *queue;
+
+  g_return_val_if_fail (AIO_IS_LOOP (loop), NULL);
+
+  queue = _aio_loop_get_tasks (loop);
+  tasks = g_ptr_array_new_full (queue->length, g_object_unref);
+  for (GList *l = queue->head; l != NULL; l = l->next)
+    g_ptr_array_add (tasks, g_object_ref (l->data));
+
+  return tasks;
+}
+
+/**
+ * aio_task_get_name:
+ * @task: an [class@Aio.Task]
+ *
+ * Gets the task's name: the one set with [method@Aio.Task.set_name], or
+ * `Task-N` as asyncio names them.
+ *
+ * Returns: (transfer none): the name
+ *
+ * Since: 1.0
+ */
+const char *
+aio_task_get_name (AioTask *task)
+{
+  g_return_val_if_fail (AIO_IS_TASK (task), NULL);
+
+  if (task->name == NULL)
+    task->name = g_strdup_printf ("Task-%u", task->number);
+  return task->name;
+}
+
+/**
+ * aio_task_set_name:
+ * @task: an [class@Aio.Task]
+ * @name: (nullable): the new name, or %NULL for the default
+ *
+ * Names the task, for debugging.
+ *
+ * Since: 1.0
+ */
+void
+aio_task_set_name (AioTask    *task,
+                   const char *name)
+{
+  g_return_if_fail (AIO_IS_TASK (task));
+
+  g_free (task->name);
+  task->name = g_strdup (name);
+}
+
+/**
+ * aio_task_get_stack_size:
+ * @task: an [class@Aio.Task]
+ *
+ * Gets the stack size of the task's fiber.
+ *
+ * Returns: the size in bytes, or 0 for the loop's setting
+ *
+ * Since: 1.0
+ */
+gsize
+aio_task_get_stack_size (AioTask *task)
+{
+  g_return_val_if_fail (AIO_IS_TASK (task), 0);
+
+  return task->stack_size;
+}
+
+/**
+ * aio_task_set_stack_size:
+ * @task: an [class@Aio.Task] that has not started
+ * @stack_size: the size in bytes, or 0 for the loop's setting
+ *
+ * Sets the stack size of the task's fiber, overriding the loop's
+ * [property@Aio.Loop:stack-size]. It only has effect before the body
+ * starts, that is, right after the task was created.
+ *
+ * Since: 1.0
+ */
+void
+aio_task_set_stack_size (AioTask *task,
+                         gsize    stack_size)
+{
+  g_return_if_fail (AIO_IS_TASK (task));
+  g_return_if_fail (!task->started);
+
+  task->stack_size = stack_size;
+}
+
+/**
+ * aio_task_get_cancellable:
+ * @task: an [class@Aio.Task]
+ *
+ * Gets the task's `GCancellable`, to pass to GIO calls made in its body.
+ * It is cancelled when the task is, and cancelling it, from any thread,
+ * cancels the task.
+ *
+ * Returns: (transfer none): the task's cancellable
+ *
+ * Since: 1.0
+ */
+GCancellable *
+aio_task_get_cancellable (AioTask *task)
+{
+  g_return_val_if_fail (AIO_IS_TASK (task), NULL);
+
+  if (task->cancellable == NULL)
+    {
+      task->cancellable = g_cancellable_new ();
+
+      if (task->n_cancels > 0)
+        g_cancellable_cancel (task->cancellable);
+      else if (!task->finished)
+        task->cancellable_id = g_cancellable_connect (task->cancellable,
+                                                      G_CALLBACK (aio_task_cancellable_cancelled),
+                                                      task, NULL);
+    }
+
+  return task->cancellable;
+}
+
+/**
+ * aio_task_cancel:
+ * @task: an [class@Aio.Task]
+ * @message: (nullable): the message of the cancellation error
+ *
+ * Asks @task to stop (asyncio's `Task.cancel()`).
+ *
+ * If the task waits on a future, that future is cancelled and the body
+ * sees `G_IO_ERROR_CANCELLED`, with @message, where it awaits; otherwise
+ * the cancellation is delivered at its next await, and a task that has not
+ * started never runs its body. The task's `GCancellable` is cancelled too.
+ * Each call counts ([method@Aio.Task.cancelling]).
+ *
+ * Call it in the loop's thread; from other threads, cancel the task's
+ * `GCancellable`.
+ *
+ * Returns: %TRUE if the cancellation was requested; %FALSE if the task was
+ *   done already
+ *
+ * Since: 1.0
+ */
+gboolean
+aio_task_cancel (AioTask    *task,
+                 const char *message)
+{
+  g_return_val_if_fail (AIO_IS_TASK (task), FALSE);
+
+  return aio_future_cancel ((AioFuture *) task, message);
+}
+
+/**
+ * aio_task_cancelling:
+ * @task: an [class@Aio.Task]
+ *
+ * Counts the cancellation requests not yet matched by
+ * [method@Aio.Task.uncancel] (asyncio's `Task.cancelling()`).
+ *
+ * Returns: the number of pending cancellation requests
+ *
+ * Since: 1.0
+ */
+guint
+aio_task_cancelling (AioTask *task)
+{
+  g_return_val_if_fail (AIO_IS_TASK (task), 0);
+
+  return task->n_cancels;
+}
+
+/**
+ * aio_task_uncancel:
+ * @task: an [class@Aio.Task]
+ *
+ * Takes back one cancellation request (asyncio's `Task.uncancel()`), for a
+ * body that handled a cancellation and goes on. When none is left, the
+ * task is no longer being cancelled: returning without a value resolves
+ * it, and its `GCancellable` is reset for further GIO calls.
+ *
+ * Returns: the number of cancellation requests left
+ *
+ * Since: 1.0
+ */
+guint
+aio_task_uncancel (AioTask *task)
+{
+  g_return_val_if_fail (AIO_IS_TASK (task), 0);
+
+  if (task->n_cancels > 0)
+    task->n_cancels--;
+
+  if (task->n_cancels == 0)
+    {
+      task->must_cancel = FALSE;
+      task->cancel_delivered = FALSE;
+      if (task->cancellable != NULL && g_cancellable_is_cancelled (task->cancellable))
+        g_cancellable_reset (task->cancellable);
+    }
+
+  return task->n_cancels;
+}
+
+/* ---- returning ----------------------------------------------------------- */
+
+static gboolean
+aio_task_begin_return (AioTask    *self,
+                       const char *func)
+{
+  if (self->func != NULL && !self->in_body)
+    {
+      g_critical ("%s: a fiber task returns from its own body only", func);
+      return FALSE;
+    }
+
+  if (self->finished || self->returned || !_aio_future_try_claim ((AioFuture *) self))
+    {
+      g_critical ("%s: the task %s (%p) has returned already; a task returns once",
+                  func, aio_task_get_name (self), self);
+      return FALSE;
+    }
+
+  return TRUE;
+}
+
+static void
+aio_task_end_return (AioTask *self)
+{
+  self->returned = TRUE;
+
+  /* From inside the body the outcome waits for the body to end, as a
+   * coroutine's return value does; a stepped task completed from outside
+   * its step ends now. */
+  if (!self->in_body)
+    aio_task_finish (self);
+}
+
+/**
+ * aio_task_return:
+ * @task: an [class@Aio.Task]
+ *
+ * Resolves @task with no value. A body that just returns does the same,
+ * unless it was cancelled.
+ *
+ * Since: 1.0
+ */
+void
+aio_task_return (AioTask *task)
+{
+  g_return_if_fail (AIO_IS_TASK (task));
+
+  if (!aio_task_begin_return (task, G_STRFUNC))
+    return;
+  aio_task_end_return (task);
+}
+
+/**
+ * aio_task_return_boolean:
+ * @task: an [class@Aio.Task]
+ * @value: the result
+ *
+ * Resolves @task with @value once its body returns.
+ *
+ * Since: 1.0
+ */
+void
+aio_task_return_boolean (AioTask  *task,
+                         gboolean  value)
+{
+  g_return_if_fail (AIO_IS_TASK (task));
+
+  if (!aio_task_begin_return (task, G_STRFUNC))
+    return;
+  task->parent_instance.value_type = AIO_VALUE_BOOLEAN;
+  task->parent_instance.value.b = !!value;
+  aio_task_end_return (task);
+}
+
+/**
+ * aio_task_return_int64:
+ * @task: an [class@Aio.Task]
+ * @value: the result
+ *
+ * Resolves @task with @value once its body returns.
+ *
+ * Since: 1.0
+ */
+void
+aio_task_return_int64 (AioTask *task,
+                       gint64   value)
+{
+  g_return_if_fail (AIO_IS_TASK (task));
+
+  if (!aio_task_begin_return (task, G_STRFUNC))
+    return;
+  task->parent_instance.value_type = AIO_VALUE_INT64;
+  task->parent_instance.value.i = value;
+  aio_task_end_return (task);
+}
+
+/**
+ * aio_task_return_double:
+ * @task: an [class@Aio.Task]
+ * @value: the result
+ *
+ * Resolves @task with @value once its body returns.
+ *
+ * Since: 1.0
+ */
+void
+aio_task_return_double (AioTask *task,
+                        gdouble  value)
+{
+  g_return_if_fail (AIO_IS_TASK (task));
+
+  if (!aio_task_begin_return (task, G_STRFUNC))
+    return;
+  task->parent_instance.value_type = AIO_VALUE_DOUBLE;
+  task->parent_instance.value.d = value;
+  aio_task_end_return (task);
+}
+
+/**
+ * aio_task_return_string:
+ * @task: an [class@Aio.Task]
+ * @value: (nullable): the result, copied
+ *
+ * Resolves @task with a copy of @value once its body returns.
+ *
+ * Since: 1.0
+ */
+void
+aio_task_return_string (AioTask    *task,
+                        const char *value)
+{
+  g_return_if_fail (AIO_IS_TASK (task));
+
+  if (!aio_task_begin_return (task, G_STRFUNC))
+    return;
+  task->parent_instance.value_type = AIO_VALUE_STRING;
+  task->parent_instance.value.p = g_strdup (value);
+  aio_task_end_return (task);
+}
+
+/**
+ * aio_task_return_object:
+ * @task: an [class@Aio.Task]
+ * @object: (type GObject) (nullable): the result; the task takes a reference
+ *
+ * Resolves @task with @object once its body returns.
+ *
+ * Since: 1.0
+ */
+void
+aio_task_return_object (AioTask  *task,
+                        gpointer  object)
+{
+  g_return_if_fail (AIO_IS_TASK (task));
+  g_return_if_fail (object == NULL || G_IS_OBJECT (object));
+
+  if (!aio_task_begin_return (task, G_STRFUNC))
+    return;
+  task->parent_instance.value_type = AIO_VALUE_OBJECT;
+  task->parent_instance.value.p = object != NULL ? g_object_ref (object) : NULL;
+  aio_task_end_return (task);
+}
+
+/**
+ * aio_task_return_pointer: (skip)
+ * @task: an [class@Aio.Task]
+ * @pointer: (nullable): the result
+ * @destroy: (nullable): frees @pointer with the task
+ *
+ * Resolves @task with @pointer once its body returns.
+ *
+ * Since: 1.0
+ */
+void
+aio_task_return_pointer (AioTask        *task,
+                         gpointer        pointer,
+                         GDestroyNotify  destroy)
+{
+  g_return_if_fail (AIO_IS_TASK (task));
+
+  if (!aio_task_begin_return (task, G_STRFUNC))
+    {
+      if (destroy != NULL && pointer != NULL)
+        destroy (pointer);
+      return;
+    }
+  task->parent_instance.value_type = AIO_VALUE_POINTER;
+  task->parent_instance.value.p = pointer;
+  task->parent_instance.value_destroy = destroy;
+  aio_task_end_return (task);
+}
+
+/**
+ * aio_task_return_value:
+ * @task: an [class@Aio.Task]
+ * @value: the result, copied
+ *
+ * Resolves @task with a copy of @value once its body returns.
+ *
+ * Since: 1.0
+ */
+void
+aio_task_return_value (AioTask      *task,
+                       const GValue *value)
+{
+  GValue *copy;
+
+  g_return_if_fail (AIO_IS_TASK (task));
+  g_return_if_fail (G_IS_VALUE (value));
+
+  if (!aio_task_begin_return (task, G_STRFUNC))
+    return;
+  copy = g_new0 (GValue, 1);
+  g_value_init (copy, G_VALUE_TYPE (value));
+  g_value_copy (value, copy);
+  task->parent_instance.value_type = AIO_VALUE_VALUE;
+  task->parent_instance.value.p = copy;
+  aio_task_end_return (task);
+}
+
+/**
+ * aio_task_return_error:
+ * @task: an [class@Aio.Task]
+ * @error: (transfer full): the error, which the task takes
+ *
+ * Rejects @task with @error once its body returns. `G_IO_ERROR_CANCELLED`
+ * makes the task cancelled, as a `CancelledError` leaving a coroutine
+ * does.
+ *
+ * Since: 1.0
+ */
+void
+aio_task_return_error (AioTask *task,
+                       GError  *error)
+{
+  g_return_if_fail (AIO_IS_TASK (task));
+  g_return_if_fail (error != NULL);
+
+  if (!aio_task_begin_return (task, G_STRFUNC))
+    {
+      g_error_free (error);
+      return;
+    }
+  task->parent_instance.error = error;
+  aio_task_end_return (task);
+}
+
+/* ---- awaiting ------------------------------------------------------------ */
+
+/* Waits for @future (taking it) from a fiber body.  Returns it, done and
+ * resolved, or NULL with @error set. */
+static AioFuture *
+aio_await_internal (AioFuture  *future,
+                    GError    **error)
+{
+  AioTask *self = current_task;
+
+  if (self == NULL || self->fiber == NULL || aio_fiber_get_current () != self->fiber)
+    {
+      g_set_error_literal (error, AIO_ERROR, AIO_ERROR_NOT_IN_TASK,
+                           _("aio_await() can only be called from the body of a task"));
+      g_object_unref (future);
+      return NULL;
+    }
+
+  if (future == (AioFuture *) self)
+    {
+      g_set_error_literal (error, AIO_ERROR, AIO_ERROR_INVALID_STATE,
+                           _("A task cannot await itself"));
+      g_object_unref (future);
+      return NULL;
+    }
+
+  if (future->loop != ((AioFuture *) self)->loop)
+    {
+      g_set_error_literal (error, AIO_ERROR, AIO_ERROR_INVALID_STATE,
+                           _("The future belongs to another loop than the task"));
+      g_object_unref (future);
+      return NULL;
+    }
+
+  /* Like awaiting a done future in a coroutine, this does not yield. */
+  if (_aio_future_state (future) == AIO_FUTURE_PENDING)
+    {
+      aio_task_wait_on (self, future);
+      aio_fiber_suspend ();
+
+      /* Resumed by aio_task_step() with the future, now done. */
+      g_assert (self->resumed_with == future);
+      self->resumed_with = NULL;
+    }
+
+  /* A cancel() that came after the future completed, before we ran, is
+   * delivered here, whatever the future's outcome. */
+  if (self->must_cancel)
+    {
+      self->must_cancel = FALSE;
+      self->cancel_delivered = TRUE;
+      g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_CANCELLED, aio_task_cancel_text (self));
+      g_object_unref (future);
+      return NULL;
+    }
+
+  if (!aio_future_propagate (future, error))
+    {
+      if (aio_future_is_cancelled (future) && self->n_cancels > 0)
+        self->cancel_delivered = TRUE;
+      g_object_unref (future);
+      return NULL;
+    }
+
+  return future;
+}
+
+/**
+ * aio_await: (skip)
+ * @future: (transfer full): the future to wait for
+ * @error: return location for the future's error
+ *
+ * Suspends the calling task until @future is done, letting the loop run
+ * everything else meanwhile, and reports how it ended (asyncio's
+ * `await`). Takes ownership of @future, so calls nest:
+ * `aio_await (aio_sleep (1.0), &error)` leaks nothing.
+ *
+ * A future that is done already does not suspend the task. If the task is
+ * cancelled while it waits, the future is cancelled and this returns
+ * `G_IO_ERROR_CANCELLED`. Outside of a fiber task's body this fails with
+ * `AIO_ERROR_NOT_IN_TASK`; it never runs a nested main loop.
+ *
+ * Returns: %TRUE if @future resolved; %FALSE with @error set otherwise
+ *
+ * Since: 1.0
+ */
+gboolean
+aio_await (AioFuture  *future,
+           GError    **error)
+{
+  g_return_val_if_fail (AIO_IS_FUTURE (future), FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  future = aio_await_internal (future, error);
+  if (future == NULL)
+    return FALSE;
+
+  g_object_unref (future);
+  return TRUE;
+}
+
+/**
+ * aio_await_boolean: (skip)
+ * @future: (transfer full): the future to wait for
+ * @error: return location for the future's error
+ *
+ * Like [func@Aio.await], returning the boolean @future resolved with.
+ *
+ * Returns: the value, or %FALSE with @error set
+ *
+ * Since: 1.0
+ */
+gboolean
+aio_await_boolean (AioFuture  *future,
+                   GError    **error)
+{
+  gboolean value;
+
+  g_return_val_if_fail (AIO_IS_FUTURE (future), FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  if ((future = aio_await_internal (future, error)) == NULL)
+    return FALSE;
+  value = aio_future_get_boolean (future, NULL);
+  g_object_unref (future);
+  return value;
+}
+
+/**
+ * aio_await_int64: (skip)
+ * @future: (transfer full): the future to wait for
+ * @error: return location for the future's error
+ *
+ * Like [func@Aio.await], returning the integer @future resolved with.
+ *
+ * Returns: the value, or 0 with @error set
+ *
+ * Since: 1.0
+ */
+gint64
+aio_await_int64 (AioFuture  *future,
+                 GError    **error)
+{
+  gint64 value;
+
+  g_return_val_if_fail (AIO_IS_FUTURE (future), 0);
+  g_return_val_if_fail (error == NULL || *error == NULL, 0);
+
+  if ((future = aio_await_internal (future, error)) == NULL)
+    return 0;
+  value = aio_future_get_int64 (future, NULL);
+  g_object_unref (future);
+  return value;
+}
+
+/**
+ * aio_await_double: (skip)
+ * @future: (transfer full): the future to wait for
+ * @error: return location for the future's error
+ *
+ * Like [func@Aio.await], returning the double @future resolved with.
+ *
+ * Returns: the value, or 0 with @error set
+ *
+ * Since: 1.0
+ */
+gdouble
+aio_await_double (AioFuture  *future,
+                  GError    **error)
+{
+  gdouble value;
+
+  g_return_val_if_fail (AIO_IS_FUTURE (future), 0.0);
+  g_return_val_if_fail (error == NULL || *error == NULL, 0.0);
+
+  if ((future = aio_await_internal (future, error)) == NULL)
+    return 0.0;
+  value = aio_future_get_double (future, NULL);
+  g_object_unref (future);
+  return value;
+}
+
+/**
+ * aio_await_string: (skip)
+ * @future: (transfer full): the future to wait for
+ * @error: return location for the future's error
+ *
+ * Like [func@Aio.await], returning a copy of the string @future resolved
+ * with.
+ *
+ * Returns: (transfer full) (nullable): the value, or %NULL with @error set
+ *
+ * Since: 1.0
+ */
+char *
+aio_await_string (AioFuture  *future,
+                  GError    **error)
+{
+  char *value;
+
+  g_return_val_if_fail (AIO_IS_FUTURE (future), NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  if ((future = aio_await_internal (future, error)) == NULL)
+    return NULL;
+  value = g_strdup (aio_future_get_string (future, NULL));
+  g_object_unref (future);
+  return value;
+}
+
+/**
+ * aio_await_object: (skip)
+ * @future: (transfer full): the future to wait for
+ * @error: return location for the future's error
+ *
+ * Like [func@Aio.await], returning a reference to the object @future
+ * resolved with.
+ *
+ * Returns: (transfer full) (type GObject) (nullable): the value, or %NULL
+ *   with @error set
+ *
+ * Since: 1.0
+ */
+gpointer
+aio_await_object (AioFuture  *future,
+                  GError    **error)
+{
+  gpointer value;
+
+  g_return_val_if_fail (AIO_IS_FUTURE (future), NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  if ((future = aio_await_internal (future, error)) == NULL)
+    return NULL;
+  value = aio_future_get_object (future, NULL);
+  if (value != NULL)
+    g_object_ref (value);
+  g_object_unref (future);
+  return value;
+}
+
+/**
+ * aio_await_pointer: (skip)
+ * @future: (transfer full): the future to wait for
+ * @error: return location for the future's error
+ *
+ * Like [func@Aio.await], taking the pointer @future resolved with: the
+ * caller now owns it (and frees it as the destroy notify given with it
+ * would), and other readers of @future see %NULL from then on. Strings
+ * and objects are taken the same way.
+ *
+ * Returns: (transfer full) (nullable): the value, or %NULL with @error set
+ *
+ * Since: 1.0
+ */
+gpointer
+aio_await_pointer (AioFuture  *future,
+                   GError    **error)
+{
+  gpointer value = NULL;
+
+  g_return_val_if_fail (AIO_IS_FUTURE (future), NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  if ((future = aio_await_internal (future, error)) == NULL)
+    return NULL;
+
+  switch ((AioValueType) future->value_type)
+    {
+    case AIO_VALUE_POINTER:
+    case AIO_VALUE_STRING:
+    case AIO_VALUE_OBJECT:
+      value = g_steal_pointer (&future->value.p);
+      future->value_destroy = NULL;
+      break;
+    default:
+      value = aio_future_get_pointer (future, NULL);
+      break;
+    }
+
+  g_object_unref (future);
+  return value;
+}
+
+/**
+ * aio_await_value: (skip)
+ * @future: (transfer full): the future to wait for
+ * @value: (out caller-allocates): an uninitialized `GValue` for the result
+ * @error: return location for the future's error
+ *
+ * Like [func@Aio.await], copying the value @future resolved with into
+ * @value, as [method@Aio.Future.get_value] does.
+ *
+ * Returns: %TRUE if @future resolved; %FALSE with @error set otherwise
+ *
+ * Since: 1.0
+ */
+gboolean
+aio_await_value (AioFuture  *future,
+                 GValue     *value,
+                 GError    **error)
+{
+  gboolean ok;
+
+  g_return_val_if_fail (AIO_IS_FUTURE (future), FALSE);
+  g_return_val_if_fail (value != NULL && !G_IS_VALUE (value), FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  if ((future = aio_await_internal (future, error)) == NULL)
+    return FALSE;
+  ok = aio_future_get_value (future, value, error);
+  g_object_unref (future);
+  return ok;
+}
+
+/**
+ * aio_yield: (skip)
+ * @error: return location for an error
+ *
+ * Lets the loop run everything else that is ready, then resumes the
+ * calling task: asyncio's `await asyncio.sleep(0)`.
+ *
+ * Returns: %TRUE, or %FALSE with @error set if the task was cancelled
+ *   meanwhile or this is not called from a task
+ *
+ * Since: 1.0
+ */
+gboolean
+aio_yield (GError **error)
+{
+  AioTask *self = current_task;
+
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  if (self == NULL)
+    {
+      g_set_error_literal (error, AIO_ERROR, AIO_ERROR_NOT_IN_TASK,
+                           _("aio_yield() can only be called from the body of a task"));
+      return FALSE;
+    }
+
+  return aio_await (aio_loop_sleep (((AioFuture *) self)->loop, 0), error);
+}
