@@ -36,6 +36,14 @@ G_BEGIN_DECLS
  * @AIO_ERROR_NOT_IN_TASK: awaiting outside of a task
  * @AIO_ERROR_NO_STACK: no memory could be had for another fiber stack
  * @AIO_ERROR_STOPPED: the loop was stopped before the future completed
+ * @AIO_ERROR_QUEUE_FULL: `aio_queue_put_nowait()` on a full queue
+ *   (asyncio's `QueueFull`)
+ * @AIO_ERROR_QUEUE_EMPTY: `aio_queue_get_nowait()` on an empty queue
+ *   (asyncio's `QueueEmpty`)
+ * @AIO_ERROR_QUEUE_SHUT_DOWN: the queue was shut down
+ *   ([method@Aio.Queue.shutdown]; asyncio's `QueueShutDown`)
+ * @AIO_ERROR_BROKEN_BARRIER: the barrier was aborted or reset while
+ *   waiting, or is broken (asyncio's `BrokenBarrierError`)
  *
  * Error codes of the %AIO_ERROR domain. New codes are only ever added at
  * the end.
@@ -49,6 +57,10 @@ typedef enum
   AIO_ERROR_NOT_IN_TASK,
   AIO_ERROR_NO_STACK,
   AIO_ERROR_STOPPED,
+  AIO_ERROR_QUEUE_FULL,
+  AIO_ERROR_QUEUE_EMPTY,
+  AIO_ERROR_QUEUE_SHUT_DOWN,
+  AIO_ERROR_BROKEN_BARRIER,
 } AioError;
 
 AIO_AVAILABLE_IN_1_0

@@ -110,6 +110,8 @@ gboolean  _aio_future_try_reject      (AioFuture      *future,
 gboolean  _aio_future_cancel_now      (AioFuture      *future,
                                        const char     *message,
                                        gboolean        dispatch_now);
+/* Frees the value a future holds and forgets it. */
+void      _aio_future_clear_value     (AioFuture      *future);
 /* Copies @source's outcome into the claimed @future's fields. */
 void      _aio_future_copy_outcome    (AioFuture      *future,
                                        AioFuture      *source);

@@ -94,8 +94,8 @@ aio_future_clear_callback (AioFuture       *self,
     destroy (data);
 }
 
-static void
-aio_future_clear_value (AioFuture *self)
+void
+_aio_future_clear_value (AioFuture *self)
 {
   switch ((AioValueType) self->value_type)
     {
@@ -155,7 +155,7 @@ aio_future_finalize (GObject *object)
       g_array_unref (self->callbacks);
     }
 
-  aio_future_clear_value (self);
+  _aio_future_clear_value (self);
   g_clear_error (&self->error);
   g_clear_object (&self->loop);
 
@@ -610,15 +610,17 @@ _aio_future_publish (AioFuture      *self,
     {
       aio_future_schedule_callbacks (self);
     }
-  else if (_aio_loop_acquire (self->loop))
+  else if (_aio_loop_is_home_thread (self->loop) && _aio_loop_acquire (self->loop))
     {
       aio_future_schedule_callbacks (self);
       _aio_loop_release (self->loop);
     }
   else
     {
-      /* Another thread runs the loop: hand over through its inbox, holding
-       * a reference until the loop thread has taken it. */
+      /* Another thread runs the loop, or we are not the loop's thread:
+       * hand over through its inbox, holding a reference until the loop
+       * thread has taken it.  A worker never takes the loop's context,
+       * which would race with the loop's thread taking it. */
       g_object_ref (self);
       self->link.func = aio_future_inbox_link;
       if (!_aio_loop_push_inbox (self->loop, &self->link))

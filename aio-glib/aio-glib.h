@@ -18,5 +18,16 @@
 #include "aio-future.h"
 #include "aio-loop.h"
 #include "aio-task.h"
+#include "aio-run.h"
+#include "aio-combinators.h"
+#include "aio-executor.h"
+#include "aio-queue.h"
+#include "aio-event.h"
+#include "aio-lock.h"
+#include "aio-semaphore.h"
+#include "aio-condition.h"
+#include "aio-barrier.h"
+#include "aio-task-group.h"
+#include "aio-timeout.h"
 
 #undef AIO_INSIDE

@@ -395,13 +395,32 @@ aio_loop_call_at (AioLoop        *loop,
                   gpointer        user_data,
                   GDestroyNotify  destroy)
 {
+  /* As in _aio_loop_seconds_to_deadline(): far enough for any program,
+   * near enough that adding to it cannot overflow. */
+  const gint64 horizon = G_MAXINT64 / 4;
+  gdouble usec;
+  gint64 deadline;
+
   g_return_val_if_fail (AIO_IS_LOOP (loop), NULL);
   g_return_val_if_fail (!isnan (when), NULL);
   g_return_val_if_fail (callback != NULL, NULL);
   if (!check_loop_usable (loop))
     return NULL;
 
-  return aio_loop_call_later (loop, when - aio_loop_time (loop), callback, user_data, destroy);
+  /* @when is on the loop's clock, which is the monotonic clock in
+   * seconds: the deadline is @when itself, rounded up to the microsecond.
+   * Going through a delay from "now" would read the clock twice, so that
+   * callbacks set for the same time could get deadlines a microsecond
+   * apart, and run out of the order they were set in. */
+  usec = ceil (when * G_USEC_PER_SEC);
+  if (!(usec > 0))
+    deadline = 0;
+  else if (usec >= (gdouble) horizon)
+    deadline = horizon;
+  else
+    deadline = (gint64) usec;
+
+  return _aio_handle_schedule (loop, FALSE, TRUE, deadline, callback, user_data, destroy);
 }
 
 /**

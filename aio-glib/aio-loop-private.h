@@ -44,6 +44,10 @@ extern __thread AioLoop *_aio_loop_current;
 
 gboolean  _aio_loop_acquire            (AioLoop  *loop);
 void      _aio_loop_release            (AioLoop  *loop);
+/* Whether the calling thread is @loop's own (the one that made it or last
+ * ran it).  Code that may run in any thread checks this before
+ * _aio_loop_acquire(), and hands over through the inbox otherwise. */
+gboolean  _aio_loop_is_home_thread     (AioLoop  *loop);
 void      _aio_loop_push_ready         (AioLoop  *loop,
                                         AioLink  *link);
 gboolean  _aio_loop_push_inbox         (AioLoop  *loop,

@@ -88,6 +88,12 @@ struct _AioLoop
   /* Atomic: read by other threads before they push to the inbox. */
   gint          closed;
 
+  /* Atomic.  The loop's own thread: the one that made it, then the one
+   * that last ran it.  Only this thread takes the context from outside a
+   * dispatch (see _aio_loop_is_home_thread()).  Compared, never
+   * dereferenced. */
+  GThread      *thread;
+
   guint         running : 1;
   guint         owned_by_registry : 1;
   guint         registered : 1;
@@ -508,6 +514,17 @@ _aio_loop_release (AioLoop *self)
   g_main_context_release (self->context);
 }
 
+/* Whether the calling thread is the loop's own.  Threads that only
+ * complete futures must hand over through the inbox instead of taking the
+ * context: even briefly held by a worker, it makes the loop's thread fail
+ * to run the loop (AIO_ERROR_RUNNING), to queue work outside an iteration,
+ * or to iterate at all without blocking. */
+gboolean
+_aio_loop_is_home_thread (AioLoop *self)
+{
+  return g_atomic_pointer_get (&self->thread) == (gpointer) g_thread_self ();
+}
+
 /* ---- construction -------------------------------------------------------- */
 
 static GSource *
@@ -533,6 +550,7 @@ aio_loop_constructed (GObject *object)
 
   if (self->context == NULL)
     self->context = g_main_context_new ();
+  self->thread = g_thread_self ();
 
   self->ready_source = loop_source_new (self, &ready_funcs, "[aio-glib] ready queue");
   self->timer_source = loop_source_new (self, &timer_funcs, "[aio-glib] timers");
@@ -926,6 +944,7 @@ aio_loop_begin_run (AioLoop   *self,
     g_main_context_push_thread_default (self->context);
   g_main_context_unref (thread_default);
 
+  g_atomic_pointer_set (&self->thread, g_thread_self ());
   g_object_ref (self);
   self->running = TRUE;
   *previous = _aio_loop_current;

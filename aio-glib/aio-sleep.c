@@ -93,7 +93,7 @@ aio_sleep_future_cancel (AioFuture  *future,
           self->queued = FALSE;
           g_object_unref (self);
         }
-      else if (_aio_loop_acquire (loop))
+      else if (_aio_loop_is_home_thread (loop) && _aio_loop_acquire (loop))
         {
           _aio_loop_remove_timer (loop, &self->timer);
           _aio_loop_release (loop);

@@ -11,7 +11,7 @@
  * A task has one of two kinds of body:
  *
  * - a **fiber body** ([callback@Aio.TaskFunc], in `GTask`'s shape), which
- *   runs on a stack of its own and may call [func@Aio.await] anywhere
+ *   runs on a stack of its own and may call `aio_await()` anywhere
  *   below it to wait for a future without blocking the loop. This is what
  *   end-user code writes:
  *
@@ -48,7 +48,7 @@
  *
  * [method@Aio.Task.cancel] follows asyncio: if the task waits on a future,
  * that future is cancelled, so the body sees `G_IO_ERROR_CANCELLED` at the
- * [func@Aio.await] where it stands; otherwise the cancellation is
+ * `aio_await()` where it stands; otherwise the cancellation is
  * delivered at its next await. The body may clean up and return, or call
  * [method@Aio.Task.uncancel] and go on. A body that returns without a value
  * while a delivered cancellation stands makes the task cancelled, as a
@@ -212,7 +212,7 @@ aio_task_finish (AioTask *self)
       if (self->must_cancel)
         {
           g_clear_error (&future->error);
-          future->value_type = AIO_VALUE_NONE;
+          _aio_future_clear_value (future);
           future->error = _aio_future_new_cancelled_error (aio_task_cancel_text (self));
         }
     }
@@ -376,6 +376,16 @@ aio_task_run_step (AioTask   *self,
       return;
     }
 
+  /* Waiting on itself would wait forever: the step gets the error back,
+   * as a coroutine awaiting its own task gets RuntimeError. */
+  if (next == (AioFuture *) self)
+    {
+      g_object_unref (next);
+      next = aio_future_new_for_loop (((AioFuture *) self)->loop);
+      aio_future_reject_literal (next, AIO_ERROR, AIO_ERROR_INVALID_STATE,
+                                 _("A task cannot await itself"));
+    }
+
   aio_task_wait_on (self, next);
 }
 
@@ -416,6 +426,7 @@ aio_task_first_step (AioLink  *link,
 
   if (!discard && !self->finished)
     aio_task_step (self, NULL);
+  g_object_unref (self);
 }
 
 /* ---- cancellation -------------------------------------------------------- */
@@ -430,6 +441,8 @@ aio_task_real_cancel (AioFuture  *future,
     return FALSE;
 
   self->n_cancels++;
+  g_free (self->cancel_message);
+  self->cancel_message = g_strdup (message);
 
   if (self->cancellable != NULL && !g_cancellable_is_cancelled (self->cancellable))
     {
@@ -442,8 +455,6 @@ aio_task_real_cancel (AioFuture  *future,
     return TRUE;
 
   self->must_cancel = TRUE;
-  g_free (self->cancel_message);
-  self->cancel_message = g_strdup (message);
   return TRUE;
 }
 
@@ -552,7 +563,9 @@ aio_task_new (AioLoop        *loop,
   self->destroy = destroy;
 
   _aio_loop_track_task (loop, self, &self->loop_link);
-  _aio_loop_push_ready (loop, &self->step_link);
+  /* The queued first step holds a reference: a stepped task completed
+   * from outside before it ran may lose every other one. */
+  _aio_loop_push_ready (loop, &g_object_ref (self)->step_link);
 
   if (acquired)
     _aio_loop_release (loop);
@@ -809,12 +822,19 @@ aio_task_get_cancellable (AioTask *task)
     {
       task->cancellable = g_cancellable_new ();
 
-      if (task->n_cancels > 0)
-        g_cancellable_cancel (task->cancellable);
-      else if (!task->finished)
+      if (!task->finished)
         task->cancellable_id = g_cancellable_connect (task->cancellable,
                                                       G_CALLBACK (aio_task_cancellable_cancelled),
                                                       task, NULL);
+
+      /* A task being cancelled hands out a cancelled GCancellable; this
+       * is not a new request. */
+      if (task->n_cancels > 0)
+        {
+          g_atomic_int_set (&task->cancelling_own, TRUE);
+          g_cancellable_cancel (task->cancellable);
+          g_atomic_int_set (&task->cancelling_own, FALSE);
+        }
     }
 
   return task->cancellable;
@@ -1255,7 +1275,7 @@ aio_await (AioFuture  *future,
  * @future: (transfer full): the future to wait for
  * @error: return location for the future's error
  *
- * Like [func@Aio.await], returning the boolean @future resolved with.
+ * Like `aio_await()`, returning the boolean @future resolved with.
  *
  * Returns: the value, or %FALSE with @error set
  *
@@ -1282,7 +1302,7 @@ aio_await_boolean (AioFuture  *future,
  * @future: (transfer full): the future to wait for
  * @error: return location for the future's error
  *
- * Like [func@Aio.await], returning the integer @future resolved with.
+ * Like `aio_await()`, returning the integer @future resolved with.
  *
  * Returns: the value, or 0 with @error set
  *
@@ -1309,7 +1329,7 @@ aio_await_int64 (AioFuture  *future,
  * @future: (transfer full): the future to wait for
  * @error: return location for the future's error
  *
- * Like [func@Aio.await], returning the double @future resolved with.
+ * Like `aio_await()`, returning the double @future resolved with.
  *
  * Returns: the value, or 0 with @error set
  *
@@ -1336,7 +1356,7 @@ aio_await_double (AioFuture  *future,
  * @future: (transfer full): the future to wait for
  * @error: return location for the future's error
  *
- * Like [func@Aio.await], returning a copy of the string @future resolved
+ * Like `aio_await()`, returning a copy of the string @future resolved
  * with.
  *
  * Returns: (transfer full) (nullable): the value, or %NULL with @error set
@@ -1364,7 +1384,7 @@ aio_await_string (AioFuture  *future,
  * @future: (transfer full): the future to wait for
  * @error: return location for the future's error
  *
- * Like [func@Aio.await], returning a reference to the object @future
+ * Like `aio_await()`, returning a reference to the object @future
  * resolved with.
  *
  * Returns: (transfer full) (type GObject) (nullable): the value, or %NULL
@@ -1395,7 +1415,7 @@ aio_await_object (AioFuture  *future,
  * @future: (transfer full): the future to wait for
  * @error: return location for the future's error
  *
- * Like [func@Aio.await], taking the pointer @future resolved with: the
+ * Like `aio_await()`, taking the pointer @future resolved with: the
  * caller now owns it (and frees it as the destroy notify given with it
  * would), and other readers of @future see %NULL from then on. Strings
  * and objects are taken the same way.
@@ -1439,7 +1459,7 @@ aio_await_pointer (AioFuture  *future,
  * @value: (out caller-allocates): an uninitialized `GValue` for the result
  * @error: return location for the future's error
  *
- * Like [func@Aio.await], copying the value @future resolved with into
+ * Like `aio_await()`, copying the value @future resolved with into
  * @value, as [method@Aio.Future.get_value] does.
  *
  * Returns: %TRUE if @future resolved; %FALSE with @error set otherwise

@@ -1,0 +1,217 @@
+/* aio-run.c: aio_run(), asyncio.run() for GLib programs
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+#include "config.h"
+
+#include <glib/gi18n-lib.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "aio-error.h"
+#include "aio-executor.h"
+#include "aio-future-private.h"
+#include "aio-loop-private.h"
+#include "aio-run.h"
+
+typedef struct
+{
+  AioFuture *all_done;
+  guint      remaining;
+} Shutdown;
+
+static void
+on_task_done_at_shutdown (AioFuture *future,
+                          gpointer   user_data)
+{
+  Shutdown *shutdown = user_data;
+  const GError *error = aio_future_get_error (future);
+
+  /* asyncio reports the errors of tasks that failed while being shut
+   * down, since nobody else will see them. */
+  if (error != NULL && !_aio_error_is_cancelled (error))
+    g_warning ("Unhandled error in task %s while aio_run() shut down: %s",
+               aio_task_get_name (AIO_TASK (future)), error->message);
+
+  if (--shutdown->remaining == 0)
+    aio_future_resolve (shutdown->all_done);
+}
+
+/* Cancels every task still pending on @loop and runs the loop until they
+ * are all done, as asyncio.run()'s _cancel_all_tasks() does. */
+static void
+cancel_all_tasks (AioLoop *loop)
+{
+  g_autoptr(GPtrArray) tasks = aio_loop_all_tasks (loop);
+  Shutdown shutdown = { NULL, 0 };
+
+  if (tasks->len == 0)
+    return;
+
+  shutdown.all_done = aio_future_new_for_loop (loop);
+  shutdown.remaining = tasks->len;
+
+  for (guint i = 0; i < tasks->len; i++)
+    {
+      AioTask *task = g_ptr_array_index (tasks, i);
+
+      aio_task_cancel (task, NULL);
+      aio_future_add_done_callback (AIO_FUTURE (task), on_task_done_at_shutdown, &shutdown, NULL);
+    }
+
+  aio_loop_run_until_complete (loop, shutdown.all_done, NULL);
+  g_object_unref (shutdown.all_done);
+}
+
+/**
+ * aio_run_full: (skip)
+ * @func: the body of the main task, run on a fiber
+ * @user_data: data for @func
+ * @destroy: (nullable): frees @user_data once the main task is over
+ * @error: return location for an error
+ *
+ * Runs @func as the main task of a new loop and cleans up after it, as
+ * `asyncio.run()` does:
+ *
+ * 1. refuses to run inside a running loop (`AIO_ERROR_RUNNING`);
+ * 2. makes a new loop on a new `GMainContext`, the thread-default one
+ *    while it runs;
+ * 3. runs the main task until it is done;
+ * 4. cancels every task still pending and waits for them;
+ * 5. shuts down the loop's default executor, waiting for its running
+ *    jobs;
+ * 6. closes the loop.
+ *
+ * This is the same as:
+ *
+ * ```c
+ * AioLoop *loop = aio_loop_new ();
+ * AioTask *main_task = aio_loop_create_task (loop, func, user_data, destroy);
+ * aio_loop_run_until_complete (loop, AIO_FUTURE (main_task), NULL);
+ * // cancel and await aio_loop_all_tasks (loop)
+ * aio_loop_shutdown_default_executor (loop);
+ * aio_loop_close (loop);
+ * ```
+ *
+ * Returns: (transfer full) (nullable): the main task, done, to read its
+ *   outcome from; %NULL with @error set if it could not run
+ *
+ * Since: 1.0
+ */
+AioTask *
+aio_run_full (AioTaskFunc     func,
+              gpointer        user_data,
+              GDestroyNotify  destroy,
+              GError        **error)
+{
+  AioLoop *loop;
+  AioTask *main_task;
+
+  g_return_val_if_fail (func != NULL, NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  if (aio_loop_get_running () != NULL)
+    {
+      g_set_error_literal (error, AIO_ERROR, AIO_ERROR_RUNNING,
+                           _("aio_run() cannot be called from a running event loop"));
+      if (destroy != NULL)
+        destroy (user_data);
+      return NULL;
+    }
+
+  loop = aio_loop_new ();
+  main_task = aio_loop_create_task (loop, func, user_data, destroy);
+
+  /* The outcome is read by our caller; errors are not reported here. */
+  aio_loop_run_until_complete (loop, AIO_FUTURE (main_task), NULL);
+
+  cancel_all_tasks (loop);
+  aio_loop_shutdown_default_executor (loop);
+  aio_loop_close (loop);
+  g_object_unref (loop);
+
+  return main_task;
+}
+
+/**
+ * aio_run: (skip)
+ * @func: the body of the main task, run on a fiber
+ * @user_data: data for @func
+ * @error: return location for the main task's error
+ *
+ * Runs @func as the main task of a new loop, then cancels what is left,
+ * shuts down the default executor and closes the loop: `asyncio.run()`.
+ * See [func@Aio.run_full] for each step, and to read the main task's
+ * value.
+ *
+ * Returns: %TRUE if the main task resolved; %FALSE with @error set if it
+ *   failed, was cancelled, or could not run
+ *
+ * Since: 1.0
+ */
+gboolean
+aio_run (AioTaskFunc   func,
+         gpointer      user_data,
+         GError      **error)
+{
+  g_autoptr(AioTask) main_task = NULL;
+
+  g_return_val_if_fail (func != NULL, FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  main_task = aio_run_full (func, user_data, NULL, error);
+  if (main_task == NULL)
+    return FALSE;
+
+  return aio_future_propagate (AIO_FUTURE (main_task), error);
+}
+
+/**
+ * aio_run_main: (skip)
+ * @func: the body of the main task, run on a fiber
+ * @user_data: data for @func
+ *
+ * Runs @func with [func@Aio.run], for a program's `main()`:
+ *
+ * ```c
+ * int
+ * main (int argc, char **argv)
+ * {
+ *   return aio_run_main (main_task, NULL);
+ * }
+ * ```
+ *
+ * An error the main task ended with is printed on standard error, with
+ * the program's name.
+ *
+ * Returns: `EXIT_SUCCESS` if the main task resolved (or the integer it
+ *   resolved with, when it returned one with [method@Aio.Task.return_int64]),
+ *   `EXIT_FAILURE` otherwise
+ *
+ * Since: 1.0
+ */
+int
+aio_run_main (AioTaskFunc func,
+              gpointer    user_data)
+{
+  g_autoptr(AioTask) main_task = NULL;
+  g_autoptr(GError) error = NULL;
+  const char *prgname;
+
+  g_return_val_if_fail (func != NULL, EXIT_FAILURE);
+
+  main_task = aio_run_full (func, user_data, NULL, &error);
+  if (main_task != NULL && aio_future_propagate (AIO_FUTURE (main_task), &error))
+    {
+      AioFuture *future = AIO_FUTURE (main_task);
+
+      if (future->value_type == AIO_VALUE_INT64)
+        return (int) future->value.i;
+      return EXIT_SUCCESS;
+    }
+
+  prgname = g_get_prgname ();
+  fprintf (stderr, "%s: %s\n", prgname != NULL ? prgname : "aio", error->message);
+  return EXIT_FAILURE;
+}

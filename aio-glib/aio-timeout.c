@@ -1,0 +1,372 @@
+/* aio-timeout.c: AioTimeout, asyncio's timeout() scopes
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+/**
+ * AioTimeout:
+ *
+ * A deadline for a stretch of a task's body: asyncio's `timeout()` and
+ * `timeout_at()` context managers.
+ *
+ * [func@Aio.Timeout.enter] opens a scope in the current task and
+ * [method@Aio.Timeout.exit] closes it. If the deadline passes in between,
+ * the task is cancelled ([method@Aio.Task.cancel]), so the
+ * `aio_await()` it is suspended in returns `G_IO_ERROR_CANCELLED`;
+ * [method@Aio.Timeout.exit] then turns that cancellation into
+ * `G_IO_ERROR_TIMED_OUT` and takes it back ([method@Aio.Task.uncancel]),
+ * so the task goes on as a task that was never cancelled:
+ *
+ * ```c
+ * g_autoptr(GError) error = NULL;
+ * AioTimeout *scope = aio_timeout_enter (1.0);
+ * gboolean ok;
+ *
+ * ok = aio_await (aio_sleep (5.0), &error);   // cancelled at the deadline
+ * ok = aio_timeout_exit (scope, &error);      // G_IO_ERROR_TIMED_OUT
+ * ```
+ *
+ * The scope may hold any number of awaits; the error of the one that was
+ * cancelled is what [method@Aio.Timeout.exit] looks at, so pass it the
+ * same `GError` location, and leave the scope as soon as an await fails:
+ *
+ * ```c
+ * AioTimeout *scope = aio_timeout_enter (10.0);
+ * if (aio_await (connect (), &error) && aio_await (handshake (), &error))
+ *   aio_await (send_request (), &error);
+ * if (!aio_timeout_exit (scope, &error))
+ *   return fail (error);   // TIMED_OUT if it was the deadline
+ * ```
+ *
+ * The exact rule, asyncio's: when the deadline fired, exit calls
+ * [method@Aio.Task.uncancel]; if that leaves no more cancellation
+ * requests than there were when the scope was entered, the cancellation
+ * was the scope's own, and a `G_IO_ERROR_CANCELLED` in the error becomes
+ * `G_IO_ERROR_TIMED_OUT`. Otherwise the task was also cancelled from
+ * elsewhere (or an outer scope expired too): the error stays
+ * `G_IO_ERROR_CANCELLED` and the task stays cancelled. So scopes nest,
+ * and only the one whose deadline fired reports the timeout.
+ *
+ * A scope costs one entry in the loop's timer heap
+ * ([method@Aio.Loop.call_at]), never a `GSource`. It works in fiber and
+ * stepped tasks alike; outside of a task, entering one is a programmer
+ * error.
+ *
+ * Since: 1.0
+ */
+
+#include "config.h"
+
+#include <glib/gi18n-lib.h>
+#include <math.h>
+
+#include "aio-error.h"
+#include "aio-timeout.h"
+#include "aio-waiter-private.h"
+
+enum {
+  TIMEOUT_ENTERED,
+  TIMEOUT_EXPIRING,
+  TIMEOUT_EXPIRED,
+  TIMEOUT_EXITED,
+};
+
+struct _AioTimeout
+{
+  GObject     parent_instance;
+
+  /* Owned.  Set when entered, dropped when exited. */
+  AioTask    *task;
+  /* Borrowed from @task. */
+  AioLoop    *loop;
+
+  /* Loop thread only.  The timer, owned, while armed; it points back at
+   * us without a reference, and finalizing cancels it. */
+  AioHandle  *handle;
+  gdouble     when;
+  guint       state;
+  /* The task's cancellation requests when the scope was entered. */
+  guint       cancelling;
+};
+
+G_DEFINE_FINAL_TYPE (AioTimeout, aio_timeout, G_TYPE_OBJECT)
+
+static gboolean
+is_no_deadline (gdouble when)
+{
+  return when >= G_MAXDOUBLE;
+}
+
+static void
+aio_timeout_disarm (AioTimeout *self)
+{
+  if (self->handle != NULL)
+    {
+      aio_handle_cancel (self->handle);
+      g_clear_pointer (&self->handle, aio_handle_unref);
+    }
+}
+
+static void
+aio_timeout_finalize (GObject *object)
+{
+  AioTimeout *self = (AioTimeout *) object;
+
+  aio_timeout_disarm (self);
+  g_clear_object (&self->task);
+
+  G_OBJECT_CLASS (aio_timeout_parent_class)->finalize (object);
+}
+
+static void
+aio_timeout_class_init (AioTimeoutClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+
+  object_class->finalize = aio_timeout_finalize;
+}
+
+static void
+aio_timeout_init (AioTimeout *self)
+{
+  self->when = G_MAXDOUBLE;
+}
+
+static void
+aio_timeout_fired (gpointer user_data)
+{
+  AioTimeout *self = user_data;
+
+  g_clear_pointer (&self->handle, aio_handle_unref);
+  self->state = TIMEOUT_EXPIRING;
+  aio_task_cancel (self->task, NULL);
+}
+
+static void
+aio_timeout_arm (AioTimeout *self,
+                 gdouble     when)
+{
+  aio_timeout_disarm (self);
+  self->when = is_no_deadline (when) ? G_MAXDOUBLE : when;
+  if (!is_no_deadline (when))
+    self->handle = aio_loop_call_at (self->loop, when, aio_timeout_fired, self, NULL);
+}
+
+/**
+ * aio_timeout_enter_at:
+ * @when: the deadline, on the clock of [method@Aio.Loop.time];
+ *   `G_MAXDOUBLE` or more (`INFINITY` included) for none
+ *
+ * Opens a timeout scope in the current task with a deadline at @when
+ * (asyncio's `timeout_at(when)`); see [class@Aio.Timeout]. A deadline in
+ * the past cancels the task at its next await.
+ *
+ * Calling this outside of a task is a programmer error.
+ *
+ * Returns: (transfer full): the scope, to be closed with
+ *   [method@Aio.Timeout.exit], which frees it
+ *
+ * Since: 1.0
+ */
+AioTimeout *
+aio_timeout_enter_at (gdouble when)
+{
+  AioTimeout *self;
+  AioTask *task;
+
+  g_return_val_if_fail (!isnan (when), NULL);
+
+  task = aio_task_get_current ();
+  if (task == NULL)
+    {
+      g_critical ("aio_timeout_enter: timeout scopes are for the bodies of tasks");
+      return NULL;
+    }
+
+  self = g_object_new (AIO_TYPE_TIMEOUT, NULL);
+  self->task = g_object_ref (task);
+  self->loop = aio_future_get_loop ((AioFuture *) task);
+  self->cancelling = aio_task_cancelling (task);
+  self->state = TIMEOUT_ENTERED;
+  aio_timeout_arm (self, when);
+  return self;
+}
+
+/**
+ * aio_timeout_enter:
+ * @seconds: the delay until the deadline; `G_MAXDOUBLE` or more
+ *   (`INFINITY` included) for none
+ *
+ * Opens a timeout scope in the current task with a deadline @seconds from
+ * now (asyncio's `timeout(delay)`); see [class@Aio.Timeout].
+ *
+ * Calling this outside of a task is a programmer error.
+ *
+ * Returns: (transfer full): the scope, to be closed with
+ *   [method@Aio.Timeout.exit], which frees it
+ *
+ * Since: 1.0
+ */
+AioTimeout *
+aio_timeout_enter (gdouble seconds)
+{
+  AioTask *task;
+
+  g_return_val_if_fail (!isnan (seconds), NULL);
+
+  task = aio_task_get_current ();
+  if (task == NULL)
+    {
+      g_critical ("aio_timeout_enter: timeout scopes are for the bodies of tasks");
+      return NULL;
+    }
+
+  if (is_no_deadline (seconds))
+    return aio_timeout_enter_at (G_MAXDOUBLE);
+  return aio_timeout_enter_at (aio_loop_time (aio_future_get_loop ((AioFuture *) task)) + seconds);
+}
+
+/**
+ * aio_timeout_reschedule:
+ * @scope: an [class@Aio.Timeout] that has not expired
+ * @when: the new deadline, on the clock of [method@Aio.Loop.time];
+ *   `G_MAXDOUBLE` or more for none
+ *
+ * Moves the deadline of @scope (asyncio's `reschedule()`), earlier or
+ * later, or removes it. Rescheduling a scope that has expired or was
+ * exited is a programmer error.
+ *
+ * Since: 1.0
+ */
+void
+aio_timeout_reschedule (AioTimeout *scope,
+                        gdouble     when)
+{
+  g_return_if_fail (AIO_IS_TIMEOUT (scope));
+  g_return_if_fail (!isnan (when));
+
+  if (scope->state != TIMEOUT_ENTERED)
+    {
+      g_critical ("aio_timeout_reschedule: the timeout scope %p has %s",
+                  scope, scope->state == TIMEOUT_EXITED ? "been exited" : "expired");
+      return;
+    }
+
+  aio_timeout_arm (scope, when);
+}
+
+/**
+ * aio_timeout_when:
+ * @scope: an [class@Aio.Timeout]
+ *
+ * Gets the deadline of @scope (asyncio's `when()`).
+ *
+ * Returns: the deadline on the clock of [method@Aio.Loop.time], or
+ *   `G_MAXDOUBLE` when there is none
+ *
+ * Since: 1.0
+ */
+gdouble
+aio_timeout_when (AioTimeout *scope)
+{
+  g_return_val_if_fail (AIO_IS_TIMEOUT (scope), G_MAXDOUBLE);
+
+  return scope->when;
+}
+
+/**
+ * aio_timeout_expired:
+ * @scope: an [class@Aio.Timeout]
+ *
+ * Whether the deadline of @scope has passed, cancelling its task
+ * (asyncio's `expired()`).
+ *
+ * Returns: %TRUE once the deadline fired
+ *
+ * Since: 1.0
+ */
+gboolean
+aio_timeout_expired (AioTimeout *scope)
+{
+  g_return_val_if_fail (AIO_IS_TIMEOUT (scope), FALSE);
+
+  return scope->state == TIMEOUT_EXPIRING || scope->state == TIMEOUT_EXPIRED;
+}
+
+/**
+ * aio_timeout_exit:
+ * @scope: (transfer full): the [class@Aio.Timeout] to close
+ * @error: (nullable): the error of the scope's body: `NULL` or the error
+ *   its failed await reported; on return, the error to report
+ *
+ * Closes @scope (the end of asyncio's `async with timeout()` block),
+ * disarming its timer, and frees it. Call it from the task that entered
+ * it, once, whether the scope's body succeeded or not.
+ *
+ * Unlike other functions, this one takes a @error that may already be set:
+ * the error the body's await reported, if any. When the scope's deadline
+ * fired and the cancellation was the scope's own (see [class@Aio.Timeout]
+ * for the exact rule), the cancellation request is taken back from the
+ * task and a `G_IO_ERROR_CANCELLED` in @error is replaced with
+ * `G_IO_ERROR_TIMED_OUT`. Any other error, and a cancellation that came
+ * from elsewhere as well, is left as it is. A body that succeeded although
+ * the deadline fired (it had no await left to cancel) stays a success, as
+ * in asyncio.
+ *
+ * Returns: %TRUE when the body counts as a success: with @error, when
+ *   `*error` is unset on return; without, when the deadline did not fire
+ *   or was not the scope's to report
+ *
+ * Since: 1.0
+ */
+gboolean
+aio_timeout_exit (AioTimeout  *scope,
+                  GError     **error)
+{
+  gboolean handled = FALSE;
+  gboolean ok;
+
+  g_return_val_if_fail (AIO_IS_TIMEOUT (scope), FALSE);
+
+  if (scope->state == TIMEOUT_EXITED || scope->state == TIMEOUT_EXPIRED)
+    {
+      g_critical ("aio_timeout_exit: the timeout scope %p was exited already", scope);
+      return FALSE;
+    }
+
+  if (aio_task_get_current () != scope->task)
+    {
+      g_critical ("aio_timeout_exit: the timeout scope %p belongs to task %s",
+                  scope, aio_task_get_name (scope->task));
+      return FALSE;
+    }
+
+  aio_timeout_disarm (scope);
+
+  if (scope->state == TIMEOUT_EXPIRING)
+    {
+      scope->state = TIMEOUT_EXPIRED;
+      /* asyncio: "Since there are no new cancel requests, we're handling
+       * this." */
+      handled = aio_task_uncancel (scope->task) <= scope->cancelling;
+    }
+  else
+    scope->state = TIMEOUT_EXITED;
+
+  if (error != NULL)
+    {
+      if (handled && *error != NULL && _aio_error_is_cancelled (*error))
+        {
+          g_clear_error (error);
+          g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT,
+                               _("The operation timed out"));
+        }
+      ok = *error == NULL;
+    }
+  else
+    ok = !handled;
+
+  g_clear_object (&scope->task);
+  g_object_unref (scope);
+  return ok;
+}
