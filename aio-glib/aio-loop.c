@@ -975,7 +975,8 @@ aio_loop_end_run (AioLoop  *self,
  *
  * Runs @loop until @future is done (asyncio's `run_until_complete()`),
  * then reports how it ended; read its value with the getters of
- * [class@Aio.Future]. Other tasks stay pending when this returns and
+ * [class@Aio.Future]. The done callbacks added to @future before this call
+ * have run when it returns. Other tasks stay pending when this returns and
  * resume when the loop runs again.
  *
  * While it runs, the loop's context is the thread-default one.
@@ -987,6 +988,15 @@ aio_loop_end_run (AioLoop  *self,
  *
  * Since: 1.0
  */
+static void
+run_until_complete_done (AioFuture *future,
+                         gpointer   user_data)
+{
+  gboolean *seen = user_data;
+
+  *seen = TRUE;
+}
+
 gboolean
 aio_loop_run_until_complete (AioLoop    *loop,
                              AioFuture  *future,
@@ -994,18 +1004,26 @@ aio_loop_run_until_complete (AioLoop    *loop,
 {
   AioLoop *previous;
   gboolean pushed;
+  gboolean seen = FALSE;
+  guint callback_id;
 
   g_return_val_if_fail (AIO_IS_LOOP (loop), FALSE);
   g_return_val_if_fail (AIO_IS_FUTURE (future), FALSE);
+  g_return_val_if_fail (aio_future_get_loop (future) == loop, FALSE);
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
 
   if (!aio_loop_begin_run (loop, &pushed, &previous, error))
     return FALSE;
 
+  /* Wait for a done callback of our own rather than the future's state:
+   * a future completed by another thread is done before its callbacks ran,
+   * and asyncio returns only once the callbacks added before ours have. */
   g_object_ref (future);
-  while (_aio_future_state (future) == AIO_FUTURE_PENDING &&
-         !g_atomic_int_get (&loop->stopping))
+  callback_id = aio_future_add_done_callback (future, run_until_complete_done, &seen, NULL);
+  while (!seen && !g_atomic_int_get (&loop->stopping))
     g_main_context_iteration (loop->context, TRUE);
+  if (!seen)
+    aio_future_remove_done_callback (future, callback_id);
 
   aio_loop_end_run (loop, pushed, previous);
 

@@ -1692,6 +1692,66 @@ test_time (Fixture       *f,
   g_assert_cmpfloat (t1 - t0, >=, 0.002);
 }
 
+static gpointer
+resolve_in_thread (gpointer data)
+{
+  aio_future_resolve_int64 (data, 7);
+  return NULL;
+}
+
+static void
+count_callback (AioFuture *future,
+                gpointer   user_data)
+{
+  guint *count = user_data;
+
+  (*count)++;
+}
+
+static void
+test_run_until_complete_callbacks (Fixture       *f,
+                                   gconstpointer  data)
+{
+  g_autoptr(AioFuture) future = aio_future_new_for_loop (f->loop);
+  g_autoptr(AioFuture) other = aio_future_new_for_loop (f->loop);
+  g_autoptr(GError) error = NULL;
+  GThread *thread;
+  guint count = 0;
+
+  g_test_summary ("asyncio: run_until_complete() returns once the future's done "
+                  "callbacks added before it have run, even when another thread "
+                  "completed the future before the loop ran; and it refuses a "
+                  "future of another loop");
+
+  aio_future_add_done_callback (future, count_callback, &count, NULL);
+  aio_future_add_done_callback (future, count_callback, &count, NULL);
+  thread = g_thread_new ("resolver", resolve_in_thread, future);
+  g_thread_join (thread);
+  g_assert_true (aio_future_is_done (future));
+  g_assert_cmpuint (count, ==, 0);
+
+  g_assert_true (aio_loop_run_until_complete (f->loop, future, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (count, ==, 2);
+
+  /* A future done before the run still gets its callbacks run first. */
+  aio_future_resolve (other);
+  aio_future_add_done_callback (other, count_callback, &count, NULL);
+  g_assert_true (aio_loop_run_until_complete (f->loop, other, NULL));
+  g_assert_cmpuint (count, ==, 3);
+
+  {
+    g_autoptr(AioLoop) loop2 = aio_loop_new ();
+    g_autoptr(AioFuture) foreign = aio_future_new_for_loop (loop2);
+
+    g_test_expect_message ("Aio", G_LOG_LEVEL_CRITICAL, "*aio_future_get_loop (future) == loop*");
+    g_assert_false (aio_loop_run_until_complete (f->loop, foreign, NULL));
+    g_test_assert_expected_messages ();
+    aio_future_cancel (foreign, NULL);
+    aio_loop_close (loop2);
+  }
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -1722,6 +1782,7 @@ main (int   argc,
   TEST ("stop/before-run", test_stop_before_run);
   TEST ("stop/run-until-complete", test_stop_run_until_complete);
   TEST ("run/nested", test_run_nested);
+  TEST ("run/until-complete-callbacks", test_run_until_complete_callbacks);
   TEST ("close/later-use", test_close);
   TEST ("close/drops-queued", test_close_drops_queued);
   TEST ("threads/two-loops", test_threads_two_loops);
