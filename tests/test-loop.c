@@ -1248,6 +1248,7 @@ typedef struct
   AioLoop   *loop;
   AioLoop   *other;
   AioFuture *future;
+  AioFuture *other_future;
   GError    *same_until;
   GError    *same_forever;
   GError    *other_until;
@@ -1261,7 +1262,7 @@ run_nested (gpointer user_data)
 
   g_assert_false (aio_loop_run_until_complete (n->loop, n->future, &n->same_until));
   g_assert_false (aio_loop_run_forever (n->loop, &n->same_forever));
-  g_assert_false (aio_loop_run_until_complete (n->other, n->future, &n->other_until));
+  g_assert_false (aio_loop_run_until_complete (n->other, n->other_future, &n->other_until));
   n->done = TRUE;
 }
 
@@ -1291,6 +1292,7 @@ test_run_nested (Fixture       *f,
                   "loop is running'), never a nested main loop");
 
   n.future = aio_future_new_for_loop (f->loop);
+  n.other_future = aio_future_new_for_loop (n.other);
   sleep = aio_loop_sleep (f->loop, 0.001);
   schedule (f->loop, run_nested, &n);
   g_assert_true (aio_loop_run_until_complete (f->loop, sleep, &error));
@@ -1305,6 +1307,7 @@ test_run_nested (Fixture       *f,
   g_assert_false (aio_future_is_done (n.future));
   g_assert_finalize_object (sleep);
   g_assert_finalize_object (n.future);
+  g_assert_finalize_object (n.other_future);
   aio_loop_close (n.other);
   g_assert_finalize_object (n.other);
 }
