@@ -179,25 +179,39 @@ aio_condition_wait_finish (AioConditionWait *wait,
                            GError           *error)
 {
   AioFuture *future = (AioFuture *) wait;
-  gboolean ok;
+  AioCondition *condition = g_steal_pointer (&wait->condition);
 
   wait->state = WAIT_DONE;
   aio_condition_wait_free_predicate (wait);
 
+  if (!_aio_future_try_claim (future))
+    {
+      /* Someone completed the future behind our back: nobody will learn
+       * the lock is theirs, so give it up rather than leak it. */
+      if (error == NULL && _aio_lock_is_held_by (condition->lock, wait->task))
+        _aio_lock_release_for (condition->lock);
+      g_clear_error (&error);
+      g_object_unref (condition);
+      return;
+    }
+
+  if (error != NULL)
+    future->error = error;
+  else
+    {
+      future->value_type = AIO_VALUE_BOOLEAN;
+      future->value.b = TRUE;
+    }
+  g_object_unref (condition);
+
   /* We run in a callback the loop dispatches (the lock's acquisition
    * completing), so the awaiting task resumes in this same call, holding
    * the lock, with nothing in between that could cancel it. */
-  if (error != NULL)
-    ok = _aio_sync_reject (future, error, TRUE);
-  else
-    ok = _aio_sync_resolve_boolean (future, TRUE, TRUE);
-
-  /* Nobody will learn the lock is theirs if someone else completed the
-   * future behind our back: give it up rather than leak it. */
-  if (!ok && error == NULL && _aio_lock_is_held_by (wait->condition->lock, wait->task))
-    _aio_lock_release_for (wait->condition->lock);
-
-  g_clear_object (&wait->condition);
+  _aio_sync_publish (future,
+                     error == NULL ? AIO_FUTURE_RESOLVED
+                     : _aio_error_is_cancelled (error) ? AIO_FUTURE_CANCELLED
+                     : AIO_FUTURE_REJECTED,
+                     TRUE);
 }
 
 static void

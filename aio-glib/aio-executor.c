@@ -75,7 +75,7 @@ static GQuark quark_default_executor;
 
 /* The executor whose job runs in this thread, so that a job asking its
  * own executor to wait for its jobs is caught instead of deadlocking. */
-static __thread AioExecutor *running_executor;
+static AIO_TLS AioExecutor *running_executor;
 
 G_LOCK_DEFINE_STATIC (default_executor);
 

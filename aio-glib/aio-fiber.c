@@ -50,9 +50,15 @@
  *
  *  - guarded stacks: a mapping of their own with a guard page below.  An
  *    overflow faults at once.  Their number is bounded by a process-wide
- *    budget, computed once as (max_map_count - 8192) / 2 (8192 VMAs are left
- *    for everything else in the process; the environment variable
- *    AIO_FIBER_GUARDED_STACKS overrides it).
+ *    budget, computed once as the smaller of 4096 and
+ *    (max_map_count - 8192) / 2 (8192 VMAs are left for everything else in
+ *    the process; the environment variable AIO_FIBER_GUARDED_STACKS
+ *    overrides it).  The cap of 4096 is for speed, as folly's fibers cap
+ *    their guarded stacks: each guarded stack costs mmap, mprotect and
+ *    munmap, which at 100 000 fibers cost more than everything else a
+ *    fiber does, while programs with fewer than a few thousand fibers alive
+ *    at once, which is most of them, still get a guard page for every
+ *    fiber.
  *  - slab stacks: beyond the budget, stacks are carved from slabs, single
  *    mappings of up to 64 stacks (16 MiB at the default size) with one
  *    guard page at the bottom, so two VMAs per 64 stacks.  A slab stack is
@@ -145,6 +151,8 @@
 
 /* VMAs left for the rest of the process when sizing the guarded budget. */
 #define AIO_FIBER_VMA_RESERVE        8192
+/* At most this many live guarded stacks by default (see the budget). */
+#define AIO_FIBER_GUARDED_MAX        4096
 /* Assumed when /proc/sys/vm/max_map_count cannot be read (Linux default). */
 #define AIO_FIBER_DEFAULT_MAP_COUNT  65530
 
@@ -221,7 +229,7 @@ typedef struct
 static void aio_fiber_pool_free (gpointer data);
 
 static GPrivate aio_fiber_pool_key = G_PRIVATE_INIT (aio_fiber_pool_free);
-static _Thread_local AioFiber *aio_fiber_current;
+static _Thread_local AioFiber *aio_fiber_current __attribute__ ((tls_model ("initial-exec")));
 
 /* Set once by aio_fiber_global_init(). */
 static gsize   aio_fiber_page_size;
@@ -278,6 +286,11 @@ aio_fiber_read_guarded_budget (void)
   if (max_map_count <= AIO_FIBER_VMA_RESERVE)
     return 0;
   budget = (max_map_count - AIO_FIBER_VMA_RESERVE) / 2;
+
+  /* A guarded stack costs three system calls over its life (mmap,
+   * mprotect, munmap) and two VMAs; past a few thousand live fibers those
+   * dominate what a fiber costs, so the rest come from slabs. */
+  budget = MIN (budget, AIO_FIBER_GUARDED_MAX);
 
   return (gint) MIN (budget, (guint64) G_MAXINT);
 }

@@ -164,16 +164,20 @@ aio_lock_waiter_wake (gpointer   owner,
       return;
     }
 
-  /* The lock is the waiter's only if we resolve its future; resolving
-   * runs its awaiting task now, which may release the lock again, so
-   * this is the last thing we do. */
-  aio_lock_take (self, waiter->data);
-  if (!_aio_sync_resolve_boolean ((AioFuture *) waiter, TRUE, TRUE))
+  /* The lock is the waiter's only if we complete its future. */
+  if (!_aio_future_try_claim ((AioFuture *) waiter))
     {
-      self->locked = FALSE;
-      g_clear_object (&self->owner);
       aio_lock_wake_first (self);
+      return;
     }
+  aio_lock_take (self, waiter->data);
+
+  /* Completing it runs the awaiting task now, which may release the lock
+   * or drop it: this is the last thing we do. */
+  waiter->parent_instance.value_type = AIO_VALUE_BOOLEAN;
+  waiter->parent_instance.value.b = TRUE;
+  _aio_waiter_release_owner (waiter);
+  _aio_sync_publish ((AioFuture *) waiter, AIO_FUTURE_RESOLVED, TRUE);
 }
 
 static void

@@ -40,7 +40,9 @@ struct _AioTimer
 /* The loop whose sources are being dispatched, or whose run_* is on the
  * stack, in this thread.  Plain thread-local storage: this is read on every
  * completion to decide whether the loop's queues may be touched directly. */
-extern __thread AioLoop *_aio_loop_current;
+#define AIO_TLS __thread __attribute__ ((tls_model ("initial-exec")))
+
+extern AIO_TLS AioLoop *_aio_loop_current;
 
 gboolean  _aio_loop_acquire            (AioLoop  *loop);
 void      _aio_loop_release            (AioLoop  *loop);

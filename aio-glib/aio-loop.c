@@ -110,7 +110,7 @@ static GParamSpec *properties[N_PROPS];
 
 G_DEFINE_FINAL_TYPE (AioLoop, aio_loop, G_TYPE_OBJECT)
 
-__thread AioLoop *_aio_loop_current;
+AIO_TLS AioLoop *_aio_loop_current;
 
 /* ---- the registry: at most one loop per context -------------------------- */
 

@@ -444,7 +444,10 @@ aio_queue_getter_wake (gpointer   owner,
       /* get_nowait() took the item meanwhile: wait again, first in line,
        * unless no item will ever come. */
       if (self->shut_down)
-        _aio_sync_reject (future, aio_queue_shut_down_error (), TRUE);
+        {
+          _aio_waiter_release_owner (waiter);
+          _aio_sync_reject (future, aio_queue_shut_down_error (), TRUE);
+        }
       else
         _aio_waiter_push_head (&self->getters, waiter);
       return;
@@ -462,7 +465,8 @@ aio_queue_getter_wake (gpointer   owner,
   aio_queue_item_removed (self);
 
   /* Last: the awaiting task runs inside this call, and may use the queue
-   * again. */
+   * again, or drop it. */
+  _aio_waiter_release_owner (waiter);
   _aio_sync_publish (future, AIO_FUTURE_RESOLVED, TRUE);
 }
 
@@ -485,6 +489,7 @@ aio_queue_putter_wake (gpointer   owner,
 
   if (self->shut_down)
     {
+      _aio_waiter_release_owner (waiter);
       _aio_sync_reject (future, aio_queue_shut_down_error (), TRUE);
       return;
     }
@@ -508,6 +513,7 @@ aio_queue_putter_wake (gpointer   owner,
   aio_queue_push_entry (self, &entry);
   aio_queue_item_added (self);
 
+  _aio_waiter_release_owner (waiter);
   _aio_sync_publish (future, AIO_FUTURE_RESOLVED, TRUE);
 }
 

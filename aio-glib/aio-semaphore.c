@@ -261,12 +261,18 @@ aio_semaphore_waiter_wake (gpointer   owner,
       return;
     }
 
-  self->value--;
-  if (!_aio_sync_resolve_boolean ((AioFuture *) waiter, TRUE, TRUE))
+  if (!_aio_future_try_claim ((AioFuture *) waiter))
     {
-      self->value++;
       aio_semaphore_wake (self);
+      return;
     }
+  self->value--;
+
+  /* Last: the awaiting task runs inside the completion. */
+  waiter->parent_instance.value_type = AIO_VALUE_BOOLEAN;
+  waiter->parent_instance.value.b = TRUE;
+  _aio_waiter_release_owner (waiter);
+  _aio_sync_publish ((AioFuture *) waiter, AIO_FUTURE_RESOLVED, TRUE);
 }
 
 /* Wakes as many waiters as there are free slots. */

@@ -132,7 +132,11 @@ struct _AioTaskClass
 G_DEFINE_FINAL_TYPE (AioTask, aio_task, AIO_TYPE_FUTURE)
 
 /* The task whose body is running in this thread. */
-static __thread AioTask *current_task;
+static AIO_TLS AioTask *current_task;
+
+/* The resolved future that yields (see aio_yield_future()).  Immutable
+ * once made, shared by every thread. */
+static AioFuture *yield_singleton;
 
 static void aio_task_step (AioTask   *self,
                            AioFuture *completed);
@@ -250,6 +254,28 @@ aio_task_finish (AioTask *self)
 }
 
 /* ---- stepping ------------------------------------------------------------ */
+
+static void
+aio_task_yield_link (AioLink  *link,
+                     gboolean  discard)
+{
+  AioTask *self = G_STRUCT_MEMBER_P (link, -G_STRUCT_OFFSET (AioTask, step_link));
+
+  if (!discard && !self->finished)
+    aio_task_step (self, g_object_ref (yield_singleton));
+  g_object_unref (self);
+}
+
+/* Steps the task again on the next iteration, with no future of its own:
+ * the ready queue's link in the task is all a yield costs. */
+static void
+aio_task_schedule_yield (AioTask *self)
+{
+  g_assert (self->waiting == NULL);
+
+  self->step_link.func = aio_task_yield_link;
+  _aio_loop_push_ready (((AioFuture *) self)->loop, &g_object_ref (self)->step_link);
+}
 
 static void
 aio_task_wakeup (AioFuture *future,
@@ -373,6 +399,13 @@ aio_task_run_step (AioTask   *self,
     {
       g_clear_object (&next);
       aio_task_finish (self);
+      return;
+    }
+
+  if (next == yield_singleton)
+    {
+      g_object_unref (next);
+      aio_task_schedule_yield (self);
       return;
     }
 
@@ -1187,6 +1220,15 @@ aio_await_internal (AioFuture  *future,
       return NULL;
     }
 
+  if (future == yield_singleton)
+    {
+      aio_task_schedule_yield (self);
+      aio_fiber_suspend ();
+      g_assert (self->resumed_with == future);
+      g_object_unref (g_steal_pointer (&self->resumed_with));
+      goto resumed;
+    }
+
   if (future == (AioFuture *) self)
     {
       g_set_error_literal (error, AIO_ERROR, AIO_ERROR_INVALID_STATE,
@@ -1214,6 +1256,7 @@ aio_await_internal (AioFuture  *future,
       self->resumed_with = NULL;
     }
 
+resumed:
   /* A cancel() that came after the future completed, before we ran, is
    * delivered here, whatever the future's outcome. */
   if (self->must_cancel)
@@ -1510,5 +1553,47 @@ aio_yield (GError **error)
       return FALSE;
     }
 
-  return aio_await (aio_loop_sleep (((AioFuture *) self)->loop, 0), error);
+  return aio_await (aio_yield_future (), error);
+}
+
+/**
+ * aio_yield_future:
+ *
+ * Gets the future a stepped body returns to yield to the loop once: the
+ * task is stepped again on the loop's next iteration, with this future
+ * (resolved, with no value) as @completed — or a cancelled one, if the
+ * task was cancelled meanwhile. It is the stepped twin of
+ * [func@Aio.yield], and like it costs no allocation, where
+ * `aio_sleep (0)` makes a new future.
+ *
+ * It is one future shared by everyone and always resolved: only return
+ * it from a step or await it; adding done callbacks to it is pointless.
+ *
+ * Returns: (transfer full): the shared yield future
+ *
+ * Since: 1.0
+ */
+AioFuture *
+aio_yield_future (void)
+{
+  static gsize made = 0;
+
+  if (g_once_init_enter (&made))
+    {
+      /* It needs a loop like every future; the global default context's
+       * lives as long as the process. */
+      AioLoop *loop = aio_loop_ref_for_context (g_main_context_default ());
+      AioFuture *future = g_object_new (AIO_TYPE_FUTURE, NULL);
+
+      _aio_future_set_loop (future, loop);
+      g_object_unref (loop);
+      _aio_future_try_claim (future);
+      g_atomic_int_set (&future->state, AIO_FUTURE_RESOLVED);
+      future->notified = TRUE;
+      yield_singleton = future;
+
+      g_once_init_leave (&made, 1);
+    }
+
+  return g_object_ref (yield_singleton);
 }

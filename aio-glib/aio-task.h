@@ -160,6 +160,8 @@ gboolean      aio_await_value              (AioFuture      *future,
                                             GError        **error);
 AIO_AVAILABLE_IN_1_0
 gboolean      aio_yield                    (GError        **error);
+AIO_AVAILABLE_IN_1_0
+AioFuture    *aio_yield_future             (void);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (AioTask, g_object_unref)
 

@@ -52,8 +52,10 @@ struct _AioWaiter
   AioWaiterFunc   wake;
 
   /* On the loop's ready queue while @woken; holds a reference on the
-   * waiter and one on @owner. */
+   * waiter, and one on @owner in @owner_ref until the wake hook lets go
+   * of it (_aio_waiter_release_owner()) or returns. */
   AioLink         wake_link;
+  gpointer        owner_ref;
   guint           woken : 1;
   /* Nobody but the owner holds this waiter: its errors need no reader. */
   guint           orphan : 1;
@@ -88,6 +90,11 @@ gboolean   _aio_waiter_has_pending     (GQueue         *list);
 /* Queues a wake-up of @waiter, which must not be listed, on the loop's
  * ready queue. */
 void       _aio_waiter_schedule        (AioWaiter      *waiter);
+/* For wake hooks, right before they complete the waiter (claimed
+ * already) with @now: drops the wake-up's reference on the owner, which
+ * must not be touched any more.  The waiter's task runs inside the
+ * completion and may drop the last reference to the owner. */
+void       _aio_waiter_release_owner   (AioWaiter      *waiter);
 /* Unlists every waiter of @list and rejects the pending ones with a copy
  * of @error (freed). */
 void       _aio_waiter_reject_all      (GQueue         *list,

@@ -188,13 +188,18 @@ aio_waiter_wake_link (AioLink  *link,
                       gboolean  discard)
 {
   AioWaiter *self = G_STRUCT_MEMBER_P (link, -G_STRUCT_OFFSET (AioWaiter, wake_link));
-  gpointer owner = self->owner;
 
   self->woken = FALSE;
   if (!discard)
-    self->wake (owner, self);
-  g_object_unref (owner);
+    self->wake (self->owner, self);
+  g_clear_object (&self->owner_ref);
   g_object_unref (self);
+}
+
+void
+_aio_waiter_release_owner (AioWaiter *waiter)
+{
+  g_clear_object (&waiter->owner_ref);
 }
 
 void
@@ -214,7 +219,7 @@ _aio_waiter_schedule (AioWaiter *waiter)
   waiter->woken = TRUE;
   waiter->wake_link.func = aio_waiter_wake_link;
   g_object_ref (waiter);
-  g_object_ref (waiter->owner);
+  waiter->owner_ref = g_object_ref (waiter->owner);
 
   if (_aio_loop_is_current (loop))
     _aio_loop_push_ready (loop, &waiter->wake_link);
@@ -228,7 +233,7 @@ _aio_waiter_schedule (AioWaiter *waiter)
       g_critical ("%s %p is used from a thread that does not run its loop %p",
                   G_OBJECT_TYPE_NAME (waiter->owner), waiter->owner, loop);
       waiter->woken = FALSE;
-      g_object_unref (waiter->owner);
+      g_clear_object (&waiter->owner_ref);
       g_object_unref (waiter);
     }
 }

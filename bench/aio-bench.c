@@ -142,7 +142,7 @@ spawn_step_child (AioTask   *task,
                   gpointer   data)
 {
   if (completed == NULL)
-    return aio_sleep (0);
+    return aio_yield_future ();
   aio_task_return_int64 (task, GPOINTER_TO_UINT (data));
   return NULL;
 }
@@ -541,7 +541,7 @@ main_step (AioTask   *task,
     case 0:
       workload_begin ();
       if (strcmp (bench.workload, "cancel") == 0)
-        return aio_sleep (0);
+        return aio_yield_future ();
       (*state)++;
       return gather_items (FALSE);
 

@@ -2991,6 +2991,123 @@ test_bad_input (Fixture       *f,
   g_assert_finalize_object (task);
 }
 
+/* ---- yielding from stepped bodies ----------------------------------------- */
+
+typedef struct
+{
+  Fixture    *f;
+  const char *tag;
+  guint       step;
+  AioFuture  *yield;
+} YieldBody;
+
+static AioFuture *
+yield_step (AioTask   *task,
+            AioFuture *completed,
+            gpointer   user_data)
+{
+  YieldBody *y = user_data;
+
+  if (completed != NULL)
+    {
+      /* Stepped again with the shared yield future, or a cancelled one. */
+      if (aio_future_is_cancelled (completed))
+        {
+          log_event (y->f, "%s-cancelled", y->tag);
+          return NULL;
+        }
+      g_assert_true (completed == y->yield);
+      g_assert_true (aio_future_is_resolved (completed));
+    }
+
+  log_event (y->f, "%s%u", y->tag, y->step);
+  if (y->step++ == 2)
+    return NULL;
+  return aio_yield_future ();
+}
+
+static void
+test_stepped_yield (Fixture       *f,
+                    gconstpointer  data)
+{
+  g_autoptr(AioFuture) yield = aio_yield_future ();
+  YieldBody a = { f, "a", 0, yield }, b = { f, "b", 0, yield };
+  AioTask *ta, *tb;
+
+  g_test_summary ("asyncio: a stepped body returning aio_yield_future() yields "
+                  "like 'await asyncio.sleep(0)': the other ready tasks run "
+                  "before it is stepped again, with the same shared future");
+
+  g_assert_true (aio_future_is_resolved (yield));
+  ta = aio_loop_create_stepped_task (f->loop, yield_step, &a, NULL);
+  tb = aio_loop_create_stepped_task (f->loop, yield_step, &b, NULL);
+  g_assert_true (run (f, tb, NULL));
+  g_assert_true (aio_future_is_resolved (AIO_FUTURE (ta)));
+  g_assert_cmpstr (f->log->str, ==, "a0 b0 a1 b1 a2 b2");
+  g_assert_finalize_object (ta);
+  g_assert_finalize_object (tb);
+  /* The shared future belongs to nobody's loop but lives on. */
+  g_assert_true (aio_future_is_resolved (yield));
+}
+
+static void
+test_stepped_yield_cancel (Fixture       *f,
+                           gconstpointer  data)
+{
+  g_autoptr(AioFuture) yield = aio_yield_future ();
+  YieldBody a = { f, "a", 0, yield };
+  AioTask *ta;
+  GMainContext *context = aio_loop_get_context (f->loop);
+
+  g_test_summary ("asyncio: cancelling a task that yielded delivers the "
+                  "cancellation at its next step, as CancelledError thrown "
+                  "into the coroutine at its 'await sleep(0)'");
+
+  ta = aio_loop_create_stepped_task (f->loop, yield_step, &a, NULL);
+  /* First step: a0, then it yields. */
+  g_main_context_iteration (context, FALSE);
+  g_assert_cmpstr (f->log->str, ==, "a0");
+  g_assert_true (aio_task_cancel (ta, "stop"));
+  g_assert_true (run (f, ta, NULL) == FALSE);
+  g_assert_cmpstr (f->log->str, ==, "a0 a-cancelled");
+  g_assert_true (aio_future_is_cancelled (AIO_FUTURE (ta)));
+  g_assert_cmpstr (aio_future_get_error (AIO_FUTURE (ta))->message, ==, "stop");
+  g_assert_finalize_object (ta);
+}
+
+static void
+yield_cancel_body (AioTask  *task,
+                   gpointer  user_data)
+{
+  Fixture *f = user_data;
+  g_autoptr(GError) error = NULL;
+
+  log_event (f, "x0");
+  g_assert_false (aio_yield (&error));
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+  log_event (f, "x-cancelled");
+}
+
+static void
+test_fiber_yield_cancel (Fixture       *f,
+                         gconstpointer  data)
+{
+  GMainContext *context = aio_loop_get_context (f->loop);
+  AioTask *t;
+
+  g_test_summary ("asyncio: a task cancelled while it yields sees "
+                  "CancelledError at its 'await asyncio.sleep(0)'");
+
+  t = aio_loop_create_task (f->loop, yield_cancel_body, f, NULL);
+  g_main_context_iteration (context, FALSE);
+  g_assert_cmpstr (f->log->str, ==, "x0");
+  g_assert_true (aio_task_cancel (t, NULL));
+  g_assert_false (run (f, t, NULL));
+  g_assert_cmpstr (f->log->str, ==, "x0 x-cancelled");
+  g_assert_true (aio_future_is_cancelled (AIO_FUTURE (t)));
+  g_assert_finalize_object (t);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -3005,6 +3122,9 @@ main (int   argc,
   g_test_set_nonfatal_assertions ();
 
   TEST ("result/types", test_result_types);
+  TEST ("stepped/yield", test_stepped_yield);
+  TEST ("stepped/yield-cancel", test_stepped_yield_cancel);
+  TEST ("await/yield-cancel", test_fiber_yield_cancel);
   TEST ("result/none", test_result_none);
   TEST ("result/error", test_result_error);
   TEST ("result/error-cancelled", test_result_error_cancelled);
