@@ -50,6 +50,7 @@
 
 #include <glib/gi18n-lib.h>
 #include <math.h>
+#include <string.h>
 
 #include "aio-error.h"
 #include "aio-future-private.h"
@@ -137,11 +138,10 @@ aio_future_real_cancel (AioFuture  *self,
   return _aio_future_cancel_now (self, message, FALSE);
 }
 
+/* What finalize does for an AioFuture, also used to recycle one. */
 static void
-aio_future_finalize (GObject *object)
+aio_future_release (AioFuture *self)
 {
-  AioFuture *self = (AioFuture *) object;
-
   if (_aio_future_state (self) == AIO_FUTURE_REJECTED && !self->error_retrieved)
     g_warning ("%s %p was rejected and its error was never retrieved: %s",
                G_OBJECT_TYPE_NAME (self), self, self->error->message);
@@ -152,14 +152,124 @@ aio_future_finalize (GObject *object)
     {
       for (guint i = 0; i < self->callbacks->len; i++)
         aio_future_clear_callback (self, &g_array_index (self->callbacks, AioDoneCallback, i));
-      g_array_unref (self->callbacks);
+      g_clear_pointer (&self->callbacks, g_array_unref);
     }
 
   _aio_future_clear_value (self);
   g_clear_error (&self->error);
   g_clear_object (&self->loop);
+}
+
+static void
+aio_future_finalize (GObject *object)
+{
+  aio_future_release ((AioFuture *) object);
 
   G_OBJECT_CLASS (aio_future_parent_class)->finalize (object);
+}
+
+/* ---- recycling ----------------------------------------------------------- */
+
+/* Plain futures are made and dropped at a high rate (every queue wait,
+ * every executor job), and constructing then finalizing a GObject costs
+ * several times what the rest of a future's life does.  So a plain future
+ * whose last reference goes away in a loop's thread is not finalized but
+ * kept, reset, in a small per-thread pool, and handed out again by the
+ * constructors.  GObject allows this: an object that dispose() refers
+ * again is not finalized.  Only futures nothing else knows about are
+ * kept: no qdata but GObject's own notification queue (so no weak
+ * pointers, toggle references of language bindings or object data),
+ * exactly AioFuture, and never while the thread is going away. */
+#define AIO_FUTURE_POOL_MAX 256
+
+typedef struct
+{
+  AioFuture *head;
+  guint      length;
+  gboolean   draining;
+} FuturePool;
+
+static void future_pool_drain (gpointer data);
+
+static AIO_TLS FuturePool *future_pool;
+static GPrivate future_pool_key = G_PRIVATE_INIT (future_pool_drain);
+
+static void
+future_pool_drain (gpointer data)
+{
+  FuturePool *pool = data;
+
+  pool->draining = TRUE;
+  while (pool->head != NULL)
+    {
+      AioFuture *future = pool->head;
+
+      pool->head = (AioFuture *) future->link.next;
+      future->link.next = NULL;
+      g_object_unref (future);
+    }
+  future_pool = NULL;
+  g_free (pool);
+}
+
+static void
+count_foreign_qdata (GQuark   key,
+                     gpointer data,
+                     gpointer user_data)
+{
+  static GQuark notify_queue;
+
+  /* GObject itself leaves its (empty) notification queue behind after
+   * construction; anything else is somebody's. */
+  if (notify_queue == 0)
+    notify_queue = g_quark_from_static_string ("GObject-notify-queue");
+  if (key != notify_queue)
+    (*(guint *) user_data)++;
+}
+
+static gboolean
+aio_future_recycle (AioFuture *self)
+{
+  FuturePool *pool = future_pool;
+  guint foreign = 0;
+
+  if (G_OBJECT_TYPE (self) != AIO_TYPE_FUTURE || _aio_loop_current == NULL)
+    return FALSE;
+
+  if (((GObject *) self)->qdata != NULL)
+    {
+      g_datalist_foreach (&((GObject *) self)->qdata, count_foreign_qdata, &foreign);
+      if (foreign > 0)
+        return FALSE;
+    }
+
+  if (pool == NULL)
+    {
+      pool = g_new0 (FuturePool, 1);
+      g_private_set (&future_pool_key, pool);
+      future_pool = pool;
+    }
+
+  if (pool->draining || pool->length >= AIO_FUTURE_POOL_MAX)
+    return FALSE;
+
+  aio_future_release (self);
+  memset ((char *) self + sizeof (GObject), 0, sizeof (AioFuture) - sizeof (GObject));
+
+  g_object_ref (self);
+  self->link.next = (AioLink *) pool->head;
+  pool->head = self;
+  pool->length++;
+  return TRUE;
+}
+
+static void
+aio_future_dispose (GObject *object)
+{
+  if (aio_future_recycle ((AioFuture *) object))
+    return;
+
+  G_OBJECT_CLASS (aio_future_parent_class)->dispose (object);
 }
 
 static void
@@ -167,6 +277,7 @@ aio_future_class_init (AioFutureClass *klass)
 {
   GObjectClass *object_class = G_OBJECT_CLASS (klass);
 
+  object_class->dispose = aio_future_dispose;
   object_class->finalize = aio_future_finalize;
   klass->cancel = aio_future_real_cancel;
 }
@@ -190,7 +301,18 @@ _aio_future_set_loop (AioFuture *self,
 static inline AioFuture *
 aio_future_new_internal (AioLoop *loop)
 {
-  AioFuture *self = g_object_new (AIO_TYPE_FUTURE, NULL);
+  FuturePool *pool = future_pool;
+  AioFuture *self;
+
+  if (pool != NULL && pool->head != NULL)
+    {
+      self = pool->head;
+      pool->head = (AioFuture *) self->link.next;
+      pool->length--;
+      self->link.next = NULL;
+    }
+  else
+    self = g_object_new (AIO_TYPE_FUTURE, NULL);
 
   _aio_future_set_loop (self, loop);
   return self;

@@ -68,6 +68,10 @@ void      _aio_loop_track_task         (AioLoop  *loop,
 void      _aio_loop_untrack_task       (AioLoop  *loop,
                                         GList    *link);
 GQueue   *_aio_loop_get_tasks          (AioLoop  *loop);
+/* For tests: 0 makes each dispatch of the ready source run one batch, so
+ * that one GMainContext iteration is one iteration of the loop. */
+void      _aio_loop_set_ready_budget   (AioLoop  *loop,
+                                        gint64    budget_us);
 gsize     _aio_loop_get_stack_size     (AioLoop  *loop);
 /* A deadline on the monotonic clock @seconds from now; negative and NaN
  * delays mean now, huge ones saturate instead of overflowing. */

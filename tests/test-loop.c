@@ -471,6 +471,9 @@ test_call_soon_no_starvation (Fixture       *f,
                   "it began, so a callback that requeues itself cannot starve "
                   "the others, timers or other sources");
 
+  /* With no budget, one GMainContext iteration is one batch: the log
+   * shows what each batch ran. */
+  _aio_loop_set_ready_budget (f->loop, 0);
   schedule (f->loop, requeue_self, &l);
   schedule (f->loop, log_b_then_c, &l);
   for (guint i = 0; i < 6; i++)
@@ -479,6 +482,19 @@ test_call_soon_no_starvation (Fixture       *f,
       g_string_append_c (log, '|');
     }
   g_assert_cmpstr (log->str, ==, "ab|ac|a|a|||");
+
+  /* With the default budget the same batches, in the same order, run one
+   * after the other in a single dispatch. */
+  _aio_loop_set_ready_budget (f->loop, 1000);
+  g_string_truncate (log, 0);
+  memset (&l, 0, sizeof l);
+  l.loop = f->loop;
+  l.log = log;
+  schedule (f->loop, requeue_self, &l);
+  schedule (f->loop, log_b_then_c, &l);
+  g_main_context_iteration (fixture_context (f), FALSE);
+  g_string_append_c (log, '|');
+  g_assert_cmpstr (log->str, ==, "abacaa|");
 
   /* A callback that requeues itself until a timer fires: the timer fires,
    * and so does an idle source of lower priority than the loop's. */

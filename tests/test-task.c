@@ -3059,6 +3059,8 @@ test_stepped_yield_cancel (Fixture       *f,
   AioTask *ta;
   GMainContext *context = aio_loop_get_context (f->loop);
 
+  /* One batch per GMainContext iteration, to cancel between them. */
+  _aio_loop_set_ready_budget (f->loop, 0);
   g_test_summary ("asyncio: cancelling a task that yielded delivers the "
                   "cancellation at its next step, as CancelledError thrown "
                   "into the coroutine at its 'await sleep(0)'");
@@ -3095,6 +3097,8 @@ test_fiber_yield_cancel (Fixture       *f,
   GMainContext *context = aio_loop_get_context (f->loop);
   AioTask *t;
 
+  /* One batch per GMainContext iteration, to cancel between them. */
+  _aio_loop_set_ready_budget (f->loop, 0);
   g_test_summary ("asyncio: a task cancelled while it yields sees "
                   "CancelledError at its 'await asyncio.sleep(0)'");
 
