@@ -74,9 +74,14 @@ aio_barrier_dispose (GObject *object)
   AioBarrier *self = (AioBarrier *) object;
 
   if (self->waiters.length > 0)
-    _aio_waiter_reject_all (&self->waiters,
-                            g_error_new_literal (AIO_ERROR, AIO_ERROR_BROKEN_BARRIER,
-                                                 _("The barrier was destroyed while a task waited at it")));
+    {
+      /* TRANSLATORS: a future waiting on a coordination primitive
+       * fails with this when the primitive is finalized. */
+      const char *message = _("The barrier was destroyed while a task waited at it");
+
+      _aio_waiter_reject_all (&self->waiters,
+                              g_error_new_literal (AIO_ERROR, AIO_ERROR_BROKEN_BARRIER, message));
+    }
 
   G_OBJECT_CLASS (aio_barrier_parent_class)->dispose (object);
 }
@@ -238,7 +243,7 @@ aio_barrier_wait (AioBarrier *barrier)
                                 g_error_new_literal (AIO_ERROR, AIO_ERROR_BROKEN_BARRIER,
                                                      _("The barrier is broken")));
 
-  waiter = _aio_waiter_new (barrier->loop, barrier, NULL, NULL);
+  waiter = _aio_waiter_new (barrier->loop, barrier, NULL);
   _aio_waiter_push_tail (&barrier->waiters, waiter);
   aio_barrier_maybe_release (barrier);
   return (AioFuture *) waiter;

@@ -195,6 +195,23 @@ watches_attach (Watch             *watches,
                                                   &watches[i], NULL);
 }
 
+/* Publishes a combinator's outcome.  From the loop's thread, which is
+ * where the inner futures' callbacks run, the outer future's callbacks run
+ * in the same dispatch rather than an iteration later: a task awaiting a
+ * wait_for() of a queue get, or a gather of lock acquisitions, resumes in
+ * the same step as the inner future completes, so that no cancellation
+ * can slip in between and lose the item or the lock that was handed over
+ * (the primitives' hand-off rule, kept through the combinator). */
+static void
+publish_mirror (AioFuture      *self,
+                AioFutureState  state)
+{
+  if (_aio_loop_is_current (self->loop))
+    _aio_future_publish_now (self, state);
+  else
+    _aio_future_publish (self, state);
+}
+
 /* Completes the claimed-or-pending @self with a copy of @source's outcome,
  * published as @state.  Does nothing (but mark @source's error read) when
  * @self was completed by someone else, which is a programmer error that
@@ -210,7 +227,7 @@ complete_with_copy (AioFuture      *self,
       return;
     }
   _aio_future_copy_outcome (self, source);
-  _aio_future_publish (self, state);
+  publish_mirror (self, state);
 }
 
 static void
@@ -225,7 +242,7 @@ complete_with_futures (AioFuture *self,
   self->value_type = AIO_VALUE_POINTER;
   self->value.p = futures;
   self->value_destroy = (GDestroyNotify) g_ptr_array_unref;
-  _aio_future_publish (self, AIO_FUTURE_RESOLVED);
+  publish_mirror (self, AIO_FUTURE_RESOLVED);
 }
 
 static GError *
@@ -1310,7 +1327,7 @@ as_completed_deliver (AsCompleted *self,
       if (_aio_future_try_claim (output))
         {
           _aio_future_copy_outcome (output, input);
-          _aio_future_publish (output, state);
+          publish_mirror (output, state);
           return;
         }
     }

@@ -38,13 +38,15 @@ AioCondition *aio_condition_new         (AioLock               *lock);
 AIO_AVAILABLE_IN_1_0
 AioLock      *aio_condition_get_lock    (AioCondition          *condition);
 AIO_AVAILABLE_IN_1_0
-AioFuture    *aio_condition_acquire     (AioCondition          *condition) G_GNUC_WARN_UNUSED_RESULT;
+AioFuture    *aio_condition_acquire     (AioCondition          *condition)
+                                         G_GNUC_WARN_UNUSED_RESULT;
 AIO_AVAILABLE_IN_1_0
 void          aio_condition_release     (AioCondition          *condition);
 AIO_AVAILABLE_IN_1_0
 gboolean      aio_condition_is_locked   (AioCondition          *condition);
 AIO_AVAILABLE_IN_1_0
-AioFuture    *aio_condition_wait        (AioCondition          *condition) G_GNUC_WARN_UNUSED_RESULT;
+AioFuture    *aio_condition_wait        (AioCondition          *condition)
+                                         G_GNUC_WARN_UNUSED_RESULT;
 AIO_AVAILABLE_IN_1_0
 AioFuture    *aio_condition_wait_for    (AioCondition          *condition,
                                          AioConditionPredicate  predicate,

@@ -65,9 +65,14 @@ aio_event_dispose (GObject *object)
 
   /* Waits hold the event weakly: once it goes, nobody can set it. */
   if (self->waiters.length > 0)
-    _aio_waiter_reject_all (&self->waiters,
-                            g_error_new_literal (AIO_ERROR, AIO_ERROR_INVALID_STATE,
-                                                 _("The event was destroyed while a task waited for it")));
+    {
+      /* TRANSLATORS: a future waiting on a coordination primitive
+       * fails with this when the primitive is finalized. */
+      const char *message = _("The event was destroyed while a task waited for it");
+
+      _aio_waiter_reject_all (&self->waiters,
+                              g_error_new_literal (AIO_ERROR, AIO_ERROR_INVALID_STATE, message));
+    }
 
   G_OBJECT_CLASS (aio_event_parent_class)->dispose (object);
 }
@@ -196,7 +201,7 @@ aio_event_wait (AioEvent *event)
   if (event->is_set)
     return _aio_sync_new_true (event->loop);
 
-  waiter = _aio_waiter_new (event->loop, event, NULL, NULL);
+  waiter = _aio_waiter_new (event->loop, event, NULL);
   _aio_waiter_push_tail (&event->waiters, waiter);
   return (AioFuture *) waiter;
 }

@@ -79,9 +79,14 @@ aio_lock_dispose (GObject *object)
   AioLock *self = (AioLock *) object;
 
   if (self->waiters.length > 0)
-    _aio_waiter_reject_all (&self->waiters,
-                            g_error_new_literal (AIO_ERROR, AIO_ERROR_INVALID_STATE,
-                                                 _("The lock was destroyed while a task waited for it")));
+    {
+      /* TRANSLATORS: a future waiting on a coordination primitive
+       * fails with this when the primitive is finalized. */
+      const char *message = _("The lock was destroyed while a task waited for it");
+
+      _aio_waiter_reject_all (&self->waiters,
+                              g_error_new_literal (AIO_ERROR, AIO_ERROR_INVALID_STATE, message));
+    }
 
   G_OBJECT_CLASS (aio_lock_parent_class)->dispose (object);
 }
@@ -210,7 +215,7 @@ _aio_lock_acquire_for (AioLock *self,
       return _aio_sync_new_true (self->loop);
     }
 
-  waiter = _aio_waiter_new (self->loop, self, NULL, aio_lock_waiter_wake);
+  waiter = _aio_waiter_new (self->loop, self, aio_lock_waiter_wake);
   waiter->data = owner != NULL ? g_object_ref (owner) : NULL;
   waiter->data_free = g_object_unref;
   _aio_waiter_push_tail (&self->waiters, waiter);

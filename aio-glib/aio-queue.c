@@ -904,7 +904,7 @@ static AioWaiter *
 aio_queue_new_putter (AioQueue *self,
                       Entry    *entry)
 {
-  AioWaiter *waiter = _aio_waiter_new (self->loop, self, NULL, aio_queue_putter_wake);
+  AioWaiter *waiter = _aio_waiter_new (self->loop, self, aio_queue_putter_wake);
 
   waiter->data = g_steal_pointer (&entry->item);
   waiter->data_free = aio_queue_entry_destroy (self, entry->is_value);
@@ -1346,7 +1346,7 @@ aio_queue_get (AioQueue *queue)
   if (queue->len == 0 && queue->shut_down)
     return _aio_sync_new_error (queue->loop, aio_queue_shut_down_error ());
 
-  waiter = _aio_waiter_new (queue->loop, queue, NULL, aio_queue_getter_wake);
+  waiter = _aio_waiter_new (queue->loop, queue, aio_queue_getter_wake);
   _aio_waiter_push_tail (&queue->getters, waiter);
   aio_queue_wake_getters (queue);
   return (AioFuture *) waiter;
@@ -1469,8 +1469,8 @@ aio_queue_task_done (AioQueue *queue)
 
   if (queue->unfinished == 0)
     {
-      g_critical ("aio_queue_task_done: called more times than there were items put in the queue %p",
-                  queue);
+      g_critical ("aio_queue_task_done: called more times than there were items "
+                  "put in the queue %p", queue);
       return;
     }
 
@@ -1506,7 +1506,7 @@ aio_queue_join (AioQueue *queue)
       return future;
     }
 
-  waiter = _aio_waiter_new (queue->loop, queue, NULL, NULL);
+  waiter = _aio_waiter_new (queue->loop, queue, NULL);
   _aio_waiter_push_tail (&queue->joiners, waiter);
   return (AioFuture *) waiter;
 }

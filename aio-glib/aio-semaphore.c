@@ -81,9 +81,14 @@ aio_semaphore_dispose (GObject *object)
   AioSemaphore *self = (AioSemaphore *) object;
 
   if (self->waiters.length > 0)
-    _aio_waiter_reject_all (&self->waiters,
-                            g_error_new_literal (AIO_ERROR, AIO_ERROR_INVALID_STATE,
-                                                 _("The semaphore was destroyed while a task waited for it")));
+    {
+      /* TRANSLATORS: a future waiting on a coordination primitive
+       * fails with this when the primitive is finalized. */
+      const char *message = _("The semaphore was destroyed while a task waited for it");
+
+      _aio_waiter_reject_all (&self->waiters,
+                              g_error_new_literal (AIO_ERROR, AIO_ERROR_INVALID_STATE, message));
+    }
 
   G_OBJECT_CLASS (aio_semaphore_parent_class)->dispose (object);
 }
@@ -319,7 +324,7 @@ aio_semaphore_acquire (AioSemaphore *semaphore)
       return _aio_sync_new_true (semaphore->loop);
     }
 
-  waiter = _aio_waiter_new (semaphore->loop, semaphore, NULL, aio_semaphore_waiter_wake);
+  waiter = _aio_waiter_new (semaphore->loop, semaphore, aio_semaphore_waiter_wake);
   _aio_waiter_push_tail (&semaphore->waiters, waiter);
   return (AioFuture *) waiter;
 }

@@ -255,9 +255,10 @@ aio_task_group_build_error (AioTaskGroup *self)
       g_string_append (rest, error->message);
     }
 
-  /* TRANSLATORS: a failed task group's error: the first task's error
-   * message, then how many more tasks failed, then their messages. */
   message = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE,
+                                          /* TRANSLATORS: a failed task group's error: the
+                                           * first task's error message, how many more
+                                           * tasks failed, and their messages. */
                                           "%s (and %u more: %s)",
                                           "%s (and %u more: %s)",
                                           n_more),

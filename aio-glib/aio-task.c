@@ -1482,6 +1482,18 @@ aio_await_pointer (AioFuture  *future,
   switch ((AioValueType) future->value_type)
     {
     case AIO_VALUE_POINTER:
+      /* A pointer outcome copied by a combinator is borrowed from the
+       * future it came from, which the copy keeps alive as its
+       * "aio-outcome-owner": take it from every link of that chain, so
+       * that exactly one party, the caller, frees it. */
+      value = future->value.p;
+      for (AioFuture *owner = future; owner != NULL;
+           owner = g_object_get_data (G_OBJECT (owner), "aio-outcome-owner"))
+        {
+          owner->value.p = NULL;
+          owner->value_destroy = NULL;
+        }
+      break;
     case AIO_VALUE_STRING:
     case AIO_VALUE_OBJECT:
       value = g_steal_pointer (&future->value.p);

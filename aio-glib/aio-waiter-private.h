@@ -19,9 +19,10 @@ G_BEGIN_DECLS
  * knows the list it waits in.  Two things make it more than a future:
  *
  * - cancelling it while it is listed takes it out of its owner's list at
- *   once (the @cancelled hook), so that a wait_for() polling an idle queue
- *   does not pile up dead waiters, as asyncio removes a cancelled getter in
- *   its `except` clause;
+ *   once, so that a wait_for() polling an idle queue does not pile up dead
+ *   waiters, as asyncio removes a cancelled getter in its `except` clause
+ *   (a cancellation from another thread gets there through the inbox;
+ *   until then the owner skips the waiter as done);
  *
  * - it can be *woken*: put on the loop's ready queue, to be served when the
  *   loop gets to it (the @wake hook).  This is asyncio's wake-up model: the
@@ -34,6 +35,7 @@ G_BEGIN_DECLS
  *   woken is skipped and its wake-up passed on.
  */
 typedef struct _AioWaiter AioWaiter;
+/* Called when a wake-up comes, in the loop's thread. */
 typedef void (*AioWaiterFunc) (gpointer   owner,
                                AioWaiter *waiter);
 
@@ -48,7 +50,6 @@ struct _AioWaiter
   GList           node;
   GQueue         *list;
   gpointer        owner;
-  AioWaiterFunc   cancelled;
   AioWaiterFunc   wake;
 
   /* On the loop's ready queue while @woken; holds a reference on the
@@ -70,9 +71,10 @@ struct _AioWaiter
   guint           flags;
 };
 
+/* A pending waiter on @loop for @owner; @wake may be NULL for waiters
+ * that are only ever completed directly. */
 AioWaiter *_aio_waiter_new             (AioLoop        *loop,
                                         gpointer        owner,
-                                        AioWaiterFunc   cancelled,
                                         AioWaiterFunc   wake);
 
 /* Lists @waiter at the tail (or head) of @list, with a reference. */

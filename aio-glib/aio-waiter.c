@@ -17,17 +17,13 @@ typedef struct _AioWaiterClass AioWaiterClass;
 static GType _aio_waiter_get_type (void);
 G_DEFINE_FINAL_TYPE (AioWaiter, _aio_waiter, AIO_TYPE_FUTURE)
 
-/* Loop thread: the waiter was cancelled; if it is still listed, its owner
- * takes it out now. */
+/* Loop thread: the waiter was cancelled; if it is still listed, it leaves
+ * its owner's list now.  (A woken one is not listed: its wake-up sees it
+ * done and passes its turn on.) */
 static void
 aio_waiter_cancelled_in_loop (AioWaiter *self)
 {
-  if (self->list == NULL)
-    return;
-
-  if (self->cancelled != NULL)
-    self->cancelled (self->owner, self);
-  else
+  if (self->list != NULL)
     g_object_unref (_aio_waiter_unlist (self));
 }
 
@@ -105,14 +101,12 @@ _aio_waiter_init (AioWaiter *self)
 AioWaiter *
 _aio_waiter_new (AioLoop       *loop,
                  gpointer       owner,
-                 AioWaiterFunc  cancelled,
                  AioWaiterFunc  wake)
 {
   AioWaiter *self = g_object_new (_aio_waiter_get_type (), NULL);
 
   _aio_future_set_loop ((AioFuture *) self, loop);
   self->owner = owner;
-  self->cancelled = cancelled;
   self->wake = wake;
   return self;
 }

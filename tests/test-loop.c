@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include <aio-glib.h>
+#include <glib-unix.h>
 
 #include "aio-future-private.h"
 #include "aio-loop-private.h"
@@ -1771,6 +1772,105 @@ test_run_until_complete_callbacks (Fixture       *f,
   }
 }
 
+/* ---- fairness of back-to-back batches ------------------------------------ */
+
+typedef struct
+{
+  AioLoop  *loop;
+  gboolean  stop;
+  guint64   spins;
+  gint64    io_at;
+  gint64    timer_at;
+  gint64    idle_at;
+} Fair;
+
+static void
+spin_task (AioTask  *task,
+           gpointer  user_data)
+{
+  Fair *fair = user_data;
+
+  while (!fair->stop)
+    {
+      fair->spins++;
+      g_assert_true (aio_yield (NULL));
+    }
+}
+
+static gboolean
+fair_io (gint         fd,
+         GIOCondition condition,
+         gpointer     user_data)
+{
+  Fair *fair = user_data;
+  char byte;
+
+  g_assert_cmpint (read (fd, &byte, 1), ==, 1);
+  fair->io_at = g_get_monotonic_time ();
+  return G_SOURCE_REMOVE;
+}
+
+static void
+fair_timer (gpointer user_data)
+{
+  Fair *fair = user_data;
+
+  fair->timer_at = g_get_monotonic_time ();
+}
+
+static void
+fair_check (gpointer user_data)
+{
+  Fair *fair = user_data;
+
+  if (fair->io_at != 0 && fair->timer_at != 0)
+    fair->stop = TRUE;
+  else
+    aio_handle_unref (aio_loop_call_later (fair->loop, 0.001, fair_check, fair, NULL));
+}
+
+static void
+test_fairness (Fixture       *f,
+               gconstpointer  data)
+{
+  Fair fair = { f->loop, };
+  int fds[2];
+  gint64 start;
+  AioTask *spinner;
+  GSource *watch;
+
+  g_test_summary ("Batches run back to back within a budget: a task that "
+                  "yields forever still lets an fd watch of the same "
+                  "priority and a timer run promptly");
+
+  g_assert_no_errno (pipe (fds));
+  spinner = aio_loop_create_task (f->loop, spin_task, &fair, NULL);
+
+  watch = g_unix_fd_source_new (fds[0], G_IO_IN);
+  g_source_set_callback (watch, G_SOURCE_FUNC (fair_io), &fair, NULL);
+  g_source_attach (watch, fixture_context (f));
+
+  start = g_get_monotonic_time ();
+  g_assert_cmpint (write (fds[1], "x", 1), ==, 1);
+  aio_handle_unref (aio_loop_call_later (f->loop, 0.005, fair_timer, &fair, NULL));
+  aio_handle_unref (aio_loop_call_later (f->loop, 0.001, fair_check, &fair, NULL));
+
+  g_assert_true (aio_loop_run_until_complete (f->loop, AIO_FUTURE (spinner), NULL));
+
+  /* The spinner ran a lot, yet neither the fd nor the timer waited for it
+   * for more than a few budgets. */
+  g_assert_cmpuint (fair.spins, >, 100);
+  g_assert_cmpint (fair.io_at - start, <, 50000);
+  g_assert_cmpint (fair.timer_at - start, >=, 5000);
+  g_assert_cmpint (fair.timer_at - start, <, 50000);
+
+  g_source_destroy (watch);
+  g_source_unref (watch);
+  close (fds[0]);
+  close (fds[1]);
+  g_assert_finalize_object (spinner);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -1806,6 +1906,7 @@ main (int   argc,
   TEST ("close/drops-queued", test_close_drops_queued);
   TEST ("threads/two-loops", test_threads_two_loops);
   TEST ("iteration/own-context", test_iteration_own_context);
+  TEST ("fairness/io-and-timers", test_fairness);
 
   return g_test_run ();
 }
