@@ -370,7 +370,8 @@ ping_step (AioTask   *task,
            AioFuture *completed,
            gpointer   data)
 {
-  if (completed != NULL && bench.round % 2 == 1)
+  /* Odd rounds are gets: the one that just completed carries the reply. */
+  if (completed != NULL && bench.round % 2 == 0)
     {
       gint64 reply = (gint64) GPOINTER_TO_SIZE (aio_future_get_pointer (completed, NULL));
 
