@@ -80,10 +80,20 @@ struct _AioFutureClass
    * default cancels it at once; tasks only request cancellation. */
   gboolean (*cancel) (AioFuture  *future,
                       const char *message);
+
+  /* Optional.  Resets the subclass's own fields to what a new instance
+   * has, so that the future can go back to its type's pool rather than
+   * being finalized (see aio-future.c); returns FALSE to be finalized
+   * instead.  Without it, only plain AioFutures are recycled. */
+  gboolean (*recycle) (AioFuture  *future);
 };
 
 #define AIO_FUTURE_CLASS(klass)     (G_TYPE_CHECK_CLASS_CAST ((klass), AIO_TYPE_FUTURE, AioFutureClass))
 #define AIO_FUTURE_GET_CLASS(obj)   (G_TYPE_INSTANCE_GET_CLASS ((obj), AIO_TYPE_FUTURE, AioFutureClass))
+
+/* A new future of @type (AioFuture or a subclass with a recycle() hook),
+ * from the calling thread's pool when it has one; then set its loop. */
+gpointer  _aio_future_new_of_type     (GType           type);
 
 /* Initializes a future created with g_object_new() of a subclass on @loop
  * (NULL: the running loop, else the default one). */

@@ -170,46 +170,86 @@ aio_future_finalize (GObject *object)
 
 /* ---- recycling ----------------------------------------------------------- */
 
-/* Plain futures are made and dropped at a high rate (every queue wait,
- * every executor job), and constructing then finalizing a GObject costs
- * several times what the rest of a future's life does.  So a plain future
+/* Futures are made and dropped at a high rate (every sleep, every queue
+ * wait, every executor job), and constructing then finalizing a GObject
+ * costs several times what the rest of a future's life does.  So a future
  * whose last reference goes away in a loop's thread is not finalized but
- * kept, reset, in a small per-thread pool, and handed out again by the
- * constructors.  GObject allows this: an object that dispose() refers
- * again is not finalized.  Only futures nothing else knows about are
- * kept: no qdata but GObject's own notification queue (so no weak
- * pointers, toggle references of language bindings or object data),
- * exactly AioFuture, and never while the thread is going away. */
-#define AIO_FUTURE_POOL_MAX 256
+ * kept, reset, in a small per-thread pool of its type, and handed out
+ * again by the constructors.  GObject allows this: an object that
+ * dispose() refers again is not finalized.  Only futures nothing else
+ * knows about are kept: no qdata but GObject's own notification queue (so
+ * no weak pointers, toggle references of language bindings or object
+ * data), of a type that can reset itself (plain AioFuture, or a subclass
+ * with a recycle() hook), and never while the thread is going away. */
+#define AIO_FUTURE_POOL_MAX   256
+#define AIO_FUTURE_POOL_TYPES 4
 
 typedef struct
 {
+  GType      type;
   AioFuture *head;
   guint      length;
-  gboolean   draining;
 } FuturePool;
 
-static void future_pool_drain (gpointer data);
+typedef struct
+{
+  FuturePool pools[AIO_FUTURE_POOL_TYPES];
+  gboolean   draining;
+} FuturePools;
 
-static AIO_TLS FuturePool *future_pool;
-static GPrivate future_pool_key = G_PRIVATE_INIT (future_pool_drain);
+static void future_pools_drain (gpointer data);
+
+static AIO_TLS FuturePools *future_pools;
+static GPrivate future_pools_key = G_PRIVATE_INIT (future_pools_drain);
 
 static void
-future_pool_drain (gpointer data)
+future_pools_drain (gpointer data)
 {
-  FuturePool *pool = data;
+  FuturePools *pools = data;
 
-  pool->draining = TRUE;
-  while (pool->head != NULL)
+  pools->draining = TRUE;
+  for (guint i = 0; i < AIO_FUTURE_POOL_TYPES; i++)
+    while (pools->pools[i].head != NULL)
+      {
+        AioFuture *future = pools->pools[i].head;
+
+        pools->pools[i].head = (AioFuture *) future->link.next;
+        future->link.next = NULL;
+        g_object_unref (future);
+      }
+  future_pools = NULL;
+  g_free (pools);
+}
+
+static FuturePool *
+future_pool_for (GType    type,
+                 gboolean create)
+{
+  FuturePools *pools = future_pools;
+
+  if (pools == NULL)
     {
-      AioFuture *future = pool->head;
-
-      pool->head = (AioFuture *) future->link.next;
-      future->link.next = NULL;
-      g_object_unref (future);
+      if (!create)
+        return NULL;
+      pools = g_new0 (FuturePools, 1);
+      g_private_set (&future_pools_key, pools);
+      future_pools = pools;
     }
-  future_pool = NULL;
-  g_free (pool);
+
+  for (guint i = 0; i < AIO_FUTURE_POOL_TYPES; i++)
+    {
+      if (pools->pools[i].type == type)
+        return &pools->pools[i];
+      if (pools->pools[i].type == 0)
+        {
+          if (!create)
+            return NULL;
+          pools->pools[i].type = type;
+          return &pools->pools[i];
+        }
+    }
+
+  return NULL;
 }
 
 static void
@@ -230,10 +270,12 @@ count_foreign_qdata (GQuark   key,
 static gboolean
 aio_future_recycle (AioFuture *self)
 {
-  FuturePool *pool = future_pool;
+  AioFutureClass *klass = AIO_FUTURE_GET_CLASS (self);
+  FuturePool *pool;
   guint foreign = 0;
 
-  if (G_OBJECT_TYPE (self) != AIO_TYPE_FUTURE || _aio_loop_current == NULL)
+  if (_aio_loop_current == NULL ||
+      (G_OBJECT_TYPE (self) != AIO_TYPE_FUTURE && klass->recycle == NULL))
     return FALSE;
 
   if (((GObject *) self)->qdata != NULL)
@@ -243,14 +285,14 @@ aio_future_recycle (AioFuture *self)
         return FALSE;
     }
 
-  if (pool == NULL)
-    {
-      pool = g_new0 (FuturePool, 1);
-      g_private_set (&future_pool_key, pool);
-      future_pool = pool;
-    }
+  if (future_pools != NULL && future_pools->draining)
+    return FALSE;
+  pool = future_pool_for (G_OBJECT_TYPE (self), TRUE);
+  if (pool == NULL || pool->length >= AIO_FUTURE_POOL_MAX)
+    return FALSE;
 
-  if (pool->draining || pool->length >= AIO_FUTURE_POOL_MAX)
+  /* The subclass first, while the future still looks as it did. */
+  if (klass->recycle != NULL && !klass->recycle (self))
     return FALSE;
 
   aio_future_release (self);
@@ -261,6 +303,24 @@ aio_future_recycle (AioFuture *self)
   pool->head = self;
   pool->length++;
   return TRUE;
+}
+
+/* A new future of @type, from this thread's pool when it has one; set up
+ * as g_object_new() would.  The caller sets its loop. */
+gpointer
+_aio_future_new_of_type (GType type)
+{
+  FuturePool *pool = future_pool_for (type, FALSE);
+  AioFuture *self;
+
+  if (pool == NULL || pool->head == NULL)
+    return g_object_new (type, NULL);
+
+  self = pool->head;
+  pool->head = (AioFuture *) self->link.next;
+  pool->length--;
+  self->link.next = NULL;
+  return self;
 }
 
 static void
@@ -301,18 +361,7 @@ _aio_future_set_loop (AioFuture *self,
 static inline AioFuture *
 aio_future_new_internal (AioLoop *loop)
 {
-  FuturePool *pool = future_pool;
-  AioFuture *self;
-
-  if (pool != NULL && pool->head != NULL)
-    {
-      self = pool->head;
-      pool->head = (AioFuture *) self->link.next;
-      pool->length--;
-      self->link.next = NULL;
-    }
-  else
-    self = g_object_new (AIO_TYPE_FUTURE, NULL);
+  AioFuture *self = _aio_future_new_of_type (AIO_TYPE_FUTURE);
 
   _aio_future_set_loop (self, loop);
   return self;

@@ -7,6 +7,7 @@
 
 #include <glib/gi18n-lib.h>
 #include <math.h>
+#include <string.h>
 
 #include "aio-future-private.h"
 #include "aio-loop-private.h"
@@ -121,6 +122,30 @@ aio_sleep_future_finalize (GObject *object)
 }
 
 static void
+aio_sleep_future_reset (AioSleepFuture *self)
+{
+  memset (&self->timer, 0, sizeof self->timer);
+  memset (&self->zero_link, 0, sizeof self->zero_link);
+  self->timer.func = aio_sleep_future_timer;
+  self->zero_link.func = aio_sleep_future_zero;
+}
+
+static gboolean
+aio_sleep_future_recycle (AioFuture *future)
+{
+  AioSleepFuture *self = (AioSleepFuture *) future;
+
+  g_assert (!self->queued);
+  if (self->value != NULL)
+    {
+      g_value_unset (self->value);
+      g_clear_pointer (&self->value, g_free);
+    }
+  aio_sleep_future_reset (self);
+  return TRUE;
+}
+
+static void
 aio_sleep_future_class_init (AioSleepFutureClass *klass)
 {
   GObjectClass *object_class = G_OBJECT_CLASS (klass);
@@ -128,13 +153,13 @@ aio_sleep_future_class_init (AioSleepFutureClass *klass)
 
   object_class->finalize = aio_sleep_future_finalize;
   future_class->cancel = aio_sleep_future_cancel;
+  future_class->recycle = aio_sleep_future_recycle;
 }
 
 static void
 aio_sleep_future_init (AioSleepFuture *self)
 {
-  self->timer.func = aio_sleep_future_timer;
-  self->zero_link.func = aio_sleep_future_zero;
+  aio_sleep_future_reset (self);
 }
 
 static void
@@ -167,7 +192,7 @@ aio_sleep_new (AioLoop      *loop,
       return NULL;
     }
 
-  self = g_object_new (aio_sleep_future_get_type (), NULL);
+  self = _aio_future_new_of_type (aio_sleep_future_get_type ());
   _aio_future_set_loop ((AioFuture *) self, loop);
 
   if (value != NULL)

@@ -5,6 +5,8 @@
 
 #include "config.h"
 
+#include <string.h>
+
 
 #include "aio-waiter-private.h"
 
@@ -82,6 +84,22 @@ aio_waiter_finalize (GObject *object)
   G_OBJECT_CLASS (_aio_waiter_parent_class)->finalize (object);
 }
 
+static gboolean
+aio_waiter_recycle (AioFuture *future)
+{
+  AioWaiter *self = (AioWaiter *) future;
+
+  g_assert (self->list == NULL);
+  g_assert (!self->woken);
+
+  if (self->data_free != NULL && self->data != NULL)
+    self->data_free (self->data);
+
+  memset ((char *) self + sizeof (AioFuture), 0, sizeof (AioWaiter) - sizeof (AioFuture));
+  self->node.data = self;
+  return TRUE;
+}
+
 static void
 _aio_waiter_class_init (AioWaiterClass *klass)
 {
@@ -90,6 +108,7 @@ _aio_waiter_class_init (AioWaiterClass *klass)
 
   object_class->finalize = aio_waiter_finalize;
   future_class->cancel = aio_waiter_cancel;
+  future_class->recycle = aio_waiter_recycle;
 }
 
 static void
@@ -103,7 +122,7 @@ _aio_waiter_new (AioLoop       *loop,
                  gpointer       owner,
                  AioWaiterFunc  wake)
 {
-  AioWaiter *self = g_object_new (_aio_waiter_get_type (), NULL);
+  AioWaiter *self = _aio_future_new_of_type (_aio_waiter_get_type ());
 
   _aio_future_set_loop ((AioFuture *) self, loop);
   self->owner = owner;
