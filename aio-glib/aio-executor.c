@@ -13,10 +13,10 @@
  * [func@Aio.run_in_executor] is the everyday call. It starts the function
  * on a worker thread at once, even before the loop runs; the outcome
  * reaches the future's done callbacks in the loop's thread when the loop
- * runs. Passing %NULL picks the loop's default executor, which runs jobs
- * on GTask's thread pool (`g_task_run_in_thread()`), shared with GIO's own
- * blocking operations; [class@Aio.ThreadPoolExecutor] bounds the number of
- * workers.
+ * runs. Passing %NULL picks the loop's default executor, a GLib thread
+ * pool of the loop's own with asyncio's number of workers (the number of
+ * processors plus 4, at most 32); [class@Aio.ThreadPoolExecutor] makes
+ * pools of other sizes.
  *
  * The function completes the future it is given in [class@Gio.Task]'s
  * style, with the thread-safe [method@Aio.Future.resolve_int64] and
@@ -119,13 +119,54 @@ typedef struct
   gboolean         ran;
 } ExecJob;
 
+/* Every job needs a GCancellable, and making and finalizing one costs
+ * more than the rest of a short job's trip to a worker and back.  One that
+ * nobody else kept a reference to and that was never cancelled is as good
+ * as new, so it goes back to a small shared stack for the next job. */
+#define CANCELLABLE_CACHE_MAX 64
+
+G_LOCK_DEFINE_STATIC (cancellable_cache);
+static GCancellable *cancellable_cache[CANCELLABLE_CACHE_MAX];
+static guint cancellable_cache_len;
+
+static GCancellable *
+cancellable_take (void)
+{
+  GCancellable *cancellable = NULL;
+
+  G_LOCK (cancellable_cache);
+  if (cancellable_cache_len > 0)
+    cancellable = cancellable_cache[--cancellable_cache_len];
+  G_UNLOCK (cancellable_cache);
+
+  return cancellable != NULL ? cancellable : g_cancellable_new ();
+}
+
+static void
+cancellable_give_back (GCancellable *cancellable)
+{
+  if (g_atomic_int_get (&G_OBJECT (cancellable)->ref_count) == 1 &&
+      !g_cancellable_is_cancelled (cancellable))
+    {
+      G_LOCK (cancellable_cache);
+      if (cancellable_cache_len < CANCELLABLE_CACHE_MAX)
+        {
+          cancellable_cache[cancellable_cache_len++] = cancellable;
+          cancellable = NULL;
+        }
+      G_UNLOCK (cancellable_cache);
+    }
+
+  g_clear_object (&cancellable);
+}
+
 static void
 job_free (ExecJob *job)
 {
   if (job->destroy != NULL)
     job->destroy (job->data);
 
-  g_object_unref (job->cancellable);
+  cancellable_give_back (job->cancellable);
   g_object_unref (job->future);
   g_object_unref (job->loop);
   g_free (job);
@@ -235,7 +276,7 @@ executor_submit_on_loop (AioExecutor     *executor,
   job->link.func = job_finish_link;
   job->loop = g_object_ref (loop);
   job->future = g_object_ref (future);
-  job->cancellable = g_cancellable_new ();
+  job->cancellable = cancellable_take ();
   job->executor = executor;
   job->func = func;
   job->data = user_data;
@@ -524,165 +565,18 @@ work_state_shutdown (WorkState *state,
     }
 }
 
-/* ---- the default executor: GTask's thread pool --------------------------- */
-
-/* A GTask run in a thread reports back through an idle source on the
- * context that was thread-default when it was created, and holds a
- * reference on that context until then.  Were that the loop's context, a
- * loop closed before it dispatched those sources would leak them along
- * with its context.  So our GTasks report to a private context of their
- * own, which nothing but us iterates, and which we drain now and then:
- * the reports carry nothing (the outcome went through the loop's inbox),
- * they only let each GTask go.  The sink is only ever acquired under
- * @sink_mutex, so acquiring it cannot fail. */
-#define SINK_DRAIN_BATCH 64
-
-static GMutex sink_mutex;
-static gint sink_backlog;
-
-static GMainContext *
-sink_get (void)
-{
-  static GMainContext *sink;
-
-  if (g_once_init_enter (&sink))
-    g_once_init_leave (&sink, g_main_context_new ());
-
-  return sink;
-}
-
-static void
-sink_drain (gboolean block)
-{
-  GMainContext *sink = sink_get ();
-
-  if (block)
-    g_mutex_lock (&sink_mutex);
-  else if (!g_mutex_trylock (&sink_mutex))
-    return;
-
-  g_atomic_int_set (&sink_backlog, 0);
-  if (g_main_context_acquire (sink))
-    {
-      g_main_context_iteration (sink, FALSE);
-      g_main_context_release (sink);
-    }
-  g_mutex_unlock (&sink_mutex);
-}
-
-static GTask *
-sink_task_new (void)
-{
-  GMainContext *sink = sink_get ();
-  GTask *task;
-
-  g_mutex_lock (&sink_mutex);
-  g_main_context_push_thread_default (sink);
-  task = g_task_new (NULL, NULL, NULL, NULL);
-  g_main_context_pop_thread_default (sink);
-  g_mutex_unlock (&sink_mutex);
-
-  return task;
-}
-
-#define AIO_TYPE_GTASK_EXECUTOR (aio_gtask_executor_get_type ())
-G_DECLARE_FINAL_TYPE (AioGTaskExecutor, aio_gtask_executor, AIO, GTASK_EXECUTOR, GObject)
-
-struct _AioGTaskExecutor
-{
-  GObject    parent_instance;
-
-  /* Owned; shared with the items in flight. */
-  WorkState *state;
-};
-
-static void aio_gtask_executor_iface_init (AioExecutorInterface *iface);
-
-G_DEFINE_FINAL_TYPE_WITH_CODE (AioGTaskExecutor, aio_gtask_executor, G_TYPE_OBJECT,
-                               G_IMPLEMENT_INTERFACE (AIO_TYPE_EXECUTOR,
-                                                      aio_gtask_executor_iface_init))
-
-static void
-gtask_thread_func (GTask        *task,
-                   gpointer      source_object,
-                   gpointer      task_data,
-                   GCancellable *cancellable)
-{
-  work_item_run (task_data);
-  g_task_return_boolean (task, TRUE);
-
-  /* This task reaches the sink only after we return; drain the others. */
-  if (g_atomic_int_add (&sink_backlog, 1) + 1 >= SINK_DRAIN_BATCH)
-    sink_drain (FALSE);
-}
-
-static void
-aio_gtask_executor_submit (AioExecutor     *executor,
-                           AioFuture       *future,
-                           GCancellable    *cancellable,
-                           AioExecutorFunc  func,
-                           gpointer         user_data,
-                           GDestroyNotify   destroy)
-{
-  AioGTaskExecutor *self = (AioGTaskExecutor *) executor;
-  WorkItem *item;
-  GTask *task;
-
-  item = work_state_add (self->state, future, cancellable, func, user_data, destroy);
-  if (item == NULL)
-    return;
-
-  /* The item is freed by the thread function, so the GTask holds nothing
-   * of ours once it ran, however late its report is drained. */
-  task = sink_task_new ();
-  g_task_set_source_tag (task, aio_gtask_executor_submit);
-  g_task_set_task_data (task, item, NULL);
-  g_task_run_in_thread (task, gtask_thread_func);
-  g_object_unref (task);
-}
-
-static void
-aio_gtask_executor_shutdown (AioExecutor *executor,
-                             gboolean     wait)
-{
-  AioGTaskExecutor *self = (AioGTaskExecutor *) executor;
-
-  work_state_shutdown (self->state, wait);
-  sink_drain (TRUE);
-}
-
-static void
-aio_gtask_executor_iface_init (AioExecutorInterface *iface)
-{
-  iface->submit = aio_gtask_executor_submit;
-  iface->shutdown = aio_gtask_executor_shutdown;
-}
-
-static void
-aio_gtask_executor_finalize (GObject *object)
-{
-  AioGTaskExecutor *self = (AioGTaskExecutor *) object;
-
-  /* Queued jobs still run, as they do when asyncio collects an executor
-   * nobody shut down; they only hold the state. */
-  work_state_unref (self->state);
-
-  G_OBJECT_CLASS (aio_gtask_executor_parent_class)->finalize (object);
-}
-
-static void
-aio_gtask_executor_class_init (AioGTaskExecutorClass *klass)
-{
-  G_OBJECT_CLASS (klass)->finalize = aio_gtask_executor_finalize;
-}
-
-static void
-aio_gtask_executor_init (AioGTaskExecutor *self)
-{
-  self->state = work_state_new ();
-}
-
 /* ---- the loop's default executor ----------------------------------------- */
+
+/* asyncio's default: enough threads for blocking I/O, not so many that
+ * short jobs mostly fight over two cores.  (GTask's own pool, which the
+ * default executor first ran on, costs three times as much per job: a
+ * GTask, and a report through an idle source that we do not need, since
+ * outcomes reach the loop through its inbox.) */
+static guint
+default_max_workers (void)
+{
+  return MIN (32, g_get_num_processors () + 4);
+}
 
 /* Returns a new reference on @loop's default executor, creating it. */
 static AioExecutor *
@@ -696,7 +590,7 @@ loop_ref_default_executor (AioLoop *loop)
   executor = g_object_get_qdata (G_OBJECT (loop), quark_default_executor);
   if (executor == NULL)
     {
-      executor = g_object_new (AIO_TYPE_GTASK_EXECUTOR, NULL);
+      executor = AIO_EXECUTOR (aio_thread_pool_executor_new (default_max_workers ()));
       g_object_set_qdata_full (G_OBJECT (loop), quark_default_executor,
                                executor, g_object_unref);
     }
@@ -711,8 +605,9 @@ loop_ref_default_executor (AioLoop *loop)
  * @loop: an [class@Aio.Loop]
  *
  * Gets the executor that [method@Aio.Loop.run_in_executor] uses when given
- * none. Unless [method@Aio.Loop.set_default_executor] replaced it, it runs
- * jobs on GTask's thread pool, which GIO's own blocking operations share.
+ * none. Unless [method@Aio.Loop.set_default_executor] replaced it, it is an
+ * [class@Aio.ThreadPoolExecutor] of the loop's own, with as many workers
+ * as asyncio's default: the number of processors plus 4, at most 32.
  *
  * Returns: (transfer none): the default executor of @loop
  *
@@ -735,7 +630,7 @@ aio_loop_get_default_executor (AioLoop *loop)
  * aio_loop_set_default_executor:
  * @loop: an [class@Aio.Loop]
  * @executor: (nullable): an [iface@Aio.Executor], or %NULL to go back to
- *   one over GTask's thread pool
+ *   a thread pool of the loop's own
  *
  * Sets the executor [method@Aio.Loop.run_in_executor] uses when given none
  * (asyncio's `loop.set_default_executor()`). The loop takes a reference.
