@@ -1,10 +1,36 @@
-/* aio-error.c: the AIO_ERROR domain
+/* aio-error.c: the AIO_ERROR domain, and the library's gettext binding
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
 
 #include "config.h"
 
+#include <glib/gi18n-lib.h>
+
 #include "aio-error.h"
 
+/**
+ * aio_error_quark:
+ *
+ * Gets the error domain of aio-glib's own runtime failures. Use it
+ * through %AIO_ERROR.
+ *
+ * Returns: the quark of the %AIO_ERROR domain
+ *
+ * Since: 1.0
+ */
 G_DEFINE_QUARK (aio-error-quark, aio_error)
+
+/* Messages are translated with _() in many files, and the first one may
+ * come before anything else of the library has run: in
+ * g_set_error_literal (error, AIO_ERROR, code, _("...")) the compiler may
+ * evaluate _() before AIO_ERROR, and cancellation messages carry
+ * G_IO_ERROR. So the domain is bound when the library is loaded. GLib
+ * 2.74 does not install its G_DEFINE_CONSTRUCTOR, hence GCC's attribute,
+ * which Clang has too. */
+__attribute__((constructor)) static void
+aio_bind_text_domain (void)
+{
+  bindtextdomain (GETTEXT_PACKAGE, LOCALEDIR);
+  bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");
+}

@@ -29,4 +29,14 @@
 #define AIO_AVAILABLE_IN_1_0 _AIO_EXTERN
 
 #define AIO_DEPRECATED _AIO_EXTERN G_DEPRECATED
+
+/**
+ * AIO_DEPRECATED_FOR:
+ * @f: the symbol to use instead
+ *
+ * Marks a public symbol of aio-glib as deprecated in favour of @f, so
+ * that the compiler warns where it is used.
+ *
+ * Since: 1.0
+ */
 #define AIO_DEPRECATED_FOR(f) _AIO_EXTERN G_DEPRECATED_FOR (f)
