@@ -23,106 +23,7 @@
 #define RUNNING_ON_VALGRIND 0
 #endif
 
-/* ---- harness ------------------------------------------------------------- */
-
-#define WATCHDOG_SECONDS 300
-
-static void
-watchdog_expired (int signum)
-{
-  static const char msg[] = "Bail out! watchdog: the test hung\n";
-
-  if (write (STDOUT_FILENO, msg, sizeof msg - 1) < 0)
-    {
-      /* abort() below reports the failure all the same. */
-    }
-  abort ();
-}
-
-typedef struct
-{
-  AioLoop *loop;
-} Fixture;
-
-typedef void (*FiberTest) (Fixture *f);
-
-static void
-drain (Fixture *f)
-{
-  GMainContext *context = aio_loop_get_context (f->loop);
-  guint i;
-
-  for (i = 0; i < 1000 && g_main_context_pending (context); i++)
-    g_main_context_iteration (context, FALSE);
-  g_assert_cmpuint (i, <, 1000);
-}
-
-static void
-fixture_setup (Fixture       *f,
-               gconstpointer  data)
-{
-  signal (SIGALRM, watchdog_expired);
-  alarm (WATCHDOG_SECONDS);
-
-  f->loop = aio_loop_new ();
-  g_main_context_push_thread_default (aio_loop_get_context (f->loop));
-  g_assert_true (aio_loop_get_default () == f->loop);
-}
-
-static void
-fixture_teardown (Fixture       *f,
-                  gconstpointer  data)
-{
-  drain (f);
-  g_assert_cmpuint (g_queue_get_length (_aio_loop_get_tasks (f->loop)), ==, 0);
-  g_assert_false (g_main_context_pending (aio_loop_get_context (f->loop)));
-
-  g_main_context_pop_thread_default (aio_loop_get_context (f->loop));
-  aio_loop_close (f->loop);
-  g_assert_finalize_object (f->loop);
-
-  alarm (0);
-}
-
-typedef struct
-{
-  Fixture   *f;
-  FiberTest  func;
-} Body;
-
-static void
-body_run (AioTask  *task,
-          gpointer  user_data)
-{
-  Body *body = user_data;
-
-  body->func (body->f);
-}
-
-static void
-run_fiber_test (Fixture       *f,
-                gconstpointer  data)
-{
-  Body body = { f, (FiberTest) data };
-  g_autoptr(GError) error = NULL;
-  AioTask *task;
-
-  task = aio_loop_create_task (f->loop, body_run, &body, NULL);
-  g_assert_true (aio_loop_run_until_complete (f->loop, (AioFuture *) task, &error));
-  g_assert_no_error (error);
-  drain (f);
-  g_assert_finalize_object (task);
-}
-
-#define TEST(path, func) \
-  g_test_add (path, Fixture, (gconstpointer) func, fixture_setup, run_fiber_test, fixture_teardown)
-
-static void
-yield_n (guint n)
-{
-  for (guint i = 0; i < n; i++)
-    g_assert_true (aio_yield (NULL));
-}
+#include "aio-test.h"
 
 static void
 finish_task (AioTask *task)
@@ -1363,6 +1264,7 @@ main (int    argc,
       char **argv)
 {
   g_test_init (&argc, &argv, NULL);
+  aio_test_set_watchdog (300);
 
   TEST ("/aio/queue/fifo", test_fifo);
   TEST ("/aio/queue/lifo", test_lifo);
