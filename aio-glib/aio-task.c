@@ -735,7 +735,9 @@ aio_task_get_current (void)
  * `all_tasks()`), oldest first. Plain futures, executor jobs among them,
  * are not tasks and are not listed.
  *
- * Returns: (transfer full) (element-type AioTask): the pending tasks
+ * Returns: (transfer container) (element-type AioTask): the pending
+ *   tasks; the array holds a reference on each, which
+ *   `g_ptr_array_unref()` drops
  *
  * Since: 1.0
  */

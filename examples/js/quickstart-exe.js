@@ -1,0 +1,74 @@
+// quickstart-exe.js: blocking work next to the loop, in GJS
+//
+// The third program of asyncio's quick start, in JavaScript:
+//
+//     def blocking():
+//         time.sleep(0.5)
+//         print(f"{time.ctime()} Hello from a thread!")
+//
+//     loop = asyncio.get_event_loop()
+//     task = loop.create_task(main())
+//     loop.run_in_executor(None, blocking)
+//     loop.run_until_complete(task)
+//     pending = asyncio.all_tasks(loop=loop)
+//     for task in pending:
+//         task.cancel()
+//     group = asyncio.gather(*pending, return_exceptions=True)
+//     loop.run_until_complete(group)
+//     loop.close()
+//
+// One substitution: a JavaScript function can never run on a worker thread
+// (GJS runs all JavaScript in the main thread), so there is no
+// run_in_executor() from GJS. The blocking part, time.sleep(0.5), runs in a
+// subprocess instead (`sleep 0.5`, through Gio.Subprocess), which starts at
+// once, like a job in the executor; when it exits, JavaScript prints
+// "Hello from a thread!" in the main thread. The job is a plain future,
+// not a task, as run_in_executor()'s is. The output is the same as the C
+// and Python versions'.
+//
+// Run it with the folder of aio.js on the search path:
+//
+//     gjs -I /usr/share/aio-glib-1.0/gjs quickstart-exe.js
+//
+// SPDX-License-Identifier: LGPL-2.1-or-later
+
+'use strict';
+
+const aio = imports.aio;
+const {Aio} = aio;
+const {GLib, Gio} = imports.gi;
+
+Gio._promisify(Gio.Subprocess.prototype, 'wait_check_async', 'wait_check_finish');
+
+function printStamped(what) {
+    print(`${GLib.DateTime.new_now_local().format('%a %b %e %H:%M:%S %Y')} ${what}`);
+}
+
+async function main() {
+    printStamped('Hello!');
+    await Aio.sleep(1.0);
+    printStamped('Goodbye!');
+}
+
+// The blocking work, in another process; the main thread only waits for it.
+async function blocking() {
+    const proc = Gio.Subprocess.new(['sleep', '0.5'], Gio.SubprocessFlags.NONE);
+    await proc.wait_check_async(null);
+    printStamped('Hello from a thread!');
+}
+
+const loop = Aio.Loop.get_default();
+const task = aio.createTask(main, {loop});
+// The subprocess starts right away; the loop sees it finish when it runs.
+const job = aio.ensureFuture(blocking(), {loop});
+
+loop.run_until_complete(task);
+
+const pending = loop.all_tasks();
+for (const t of pending)
+    t.cancel(null);
+if (pending.length > 0)
+    loop.run_until_complete(Aio.gather(pending, true));
+
+loop.run_until_complete(job);
+loop.close();

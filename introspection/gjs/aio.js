@@ -1,0 +1,910 @@
+// aio.js: aio-glib for GJS — await Aio futures, run async functions as tasks
+//
+// SPDX-License-Identifier: LGPL-2.1-or-later
+//
+// Load it with the legacy importer, after putting its folder on the search
+// path (`gjs -I /usr/share/aio-glib-1.0/gjs`, or `imports.searchPath`):
+//
+//     const aio = imports.aio;
+//     const {Aio} = aio;
+//
+//     aio.run(async () => {
+//         print('Hello!');
+//         await Aio.sleep(1.0);
+//         print('Goodbye!');
+//     });
+//
+// Importing it patches the Aio namespace once per process:
+//
+// - Aio.Future (and so Aio.Task) is thenable: `await future` gives its value
+//   or throws its error (a GLib.Error; cancellation is
+//   Gio.IOErrorEnum.CANCELLED, a timeout Gio.IOErrorEnum.TIMED_OUT).
+// - Aio.Future.prototype.wait_async is promisified (Gio._promisify), as is
+//   any other `_async`/`_finish` pair of the namespace.
+// - Aio.Future.prototype.result() reads a done future's value as a JS value;
+//   get_value() no longer trips over futures that hold no value.
+// - Helpers in asyncio's image: run(), createTask(), ensureFuture(),
+//   gather(), sleep(), waitFor(), timeout(), shield(), wait(),
+//   currentTask(), allTasks(), isCancelled(), isTimedOut().
+// - Values that GJS cannot put in a GValue by itself (arrays, functions) are
+//   boxed in a JS object on their way into C and unboxed on their way out.
+// - The executor entry points throw: a JS function must never run on a
+//   worker thread (see runInExecutor()).
+//
+// See docs/javascript.md for the tutorial.
+//
+// How tasks work. createTask() makes a *stepped* Aio.Task (C sees it in
+// all_tasks(), it has a name, a GCancellable, cancel()/uncancel()). The C
+// side waits on a private "wake" future that the module resolves when the
+// JS body settles. The body's own awaits go through Aio.Future's `then`.
+// To deliver a cancellation into the body, as asyncio does, the module must
+// know which task each `await future` belongs to. JavaScript has no
+// per-task context, but SpiderMonkey keeps async stacks: the module starts
+// each body from a wrapper function named after the task
+// (`__aio_task_<id>`), and every later segment of the body, and of the
+// async functions it calls, has that frame at the bottom of its (async)
+// stack. `then` is a getter, so it runs synchronously where the `await`
+// is, and finds the task there. An `await future` of the task's body (at
+// any depth of async calls) is thus tied to the task: task.cancel() cancels
+// that future, and the body sees CANCELLED where it stands. Code that does
+// not descend from the body — a signal handler, a GLib callback, the top
+// level — awaits on behalf of no task.
+
+/* exported Aio, run, createTask, ensureFuture, gather, sleep, waitFor,
+   shield, wait, timeout, currentTask, allTasks, isCancelled, isTimedOut,
+   runInExecutor, version */
+
+'use strict';
+
+if (!imports.gi.versions.Aio)
+    imports.gi.versions.Aio = '1.0';
+
+const {GLib, GObject, Gio} = imports.gi;
+var Aio = imports.gi.Aio;
+
+var version = '1.0';
+
+// ---- private keys --------------------------------------------------------
+
+// Expando properties on GObject wrappers: GJS keeps a wrapper that has some
+// alive as long as its GObject, so they survive a JS garbage collection.
+const PATCHED = Symbol.for('aio-glib.gjs.patched');
+const RECORD = Symbol('aio-glib task record');
+const JS_ERROR = Symbol('aio-glib original JS error');
+const KIND = Symbol('aio-glib future kind');
+const SOURCES = Symbol('aio-glib futures a future mirrors');
+const BOXED = Symbol('aio-glib boxed value');
+
+const NO_EXECUTOR_MESSAGE =
+    'aio-glib: JavaScript functions cannot run on a worker thread, so ' +
+    'run_in_executor() and executor submit() are not available from GJS. ' +
+    'Run blocking work as a subprocess (Gio.Subprocess), call a C or ' +
+    'Python function that uses the executor, use the _async variant of the ' +
+    'GIO call, or split the work into GLib idle chunks (see ' +
+    'docs/javascript.md, "Blocking work").';
+
+// ---- errors --------------------------------------------------------------
+
+function cancelledError(message) {
+    return new GLib.Error(Gio.IOErrorEnum, Gio.IOErrorEnum.CANCELLED,
+        message ?? GLib.dgettext('aio-glib', 'The task was cancelled'));
+}
+
+function describeError(e) {
+    if (e instanceof Error)
+        return `${e.name}: ${e.message}`;
+    try {
+        return String(e);
+    } catch {
+        return 'JavaScript error';
+    }
+}
+
+/**
+ * isCancelled:
+ * @error: anything caught
+ *
+ * Returns: whether @error is a cancellation (Gio.IOErrorEnum.CANCELLED,
+ *   asyncio's CancelledError)
+ */
+function isCancelled(error) {
+    return error instanceof GLib.Error &&
+        error.matches(Gio.IOErrorEnum, Gio.IOErrorEnum.CANCELLED);
+}
+
+/**
+ * isTimedOut:
+ * @error: anything caught
+ *
+ * Returns: whether @error is a timeout (Gio.IOErrorEnum.TIMED_OUT, asyncio's
+ *   TimeoutError), as waitFor() rejects with
+ */
+function isTimedOut(error) {
+    return error instanceof GLib.Error &&
+        error.matches(Gio.IOErrorEnum, Gio.IOErrorEnum.TIMED_OUT);
+}
+
+// The original JS error behind @glibError, the error of @future: set on
+// @future itself when a JS body or promise failed, or found on the future
+// it mirrors (the child a gather failed with, the future of a wait_for or a
+// shield).
+function jsErrorOf(future, glibError) {
+    const own = future[JS_ERROR];
+    if (own !== undefined)
+        return own;
+    for (const source of future[SOURCES] ?? []) {
+        if (!source.is_rejected())
+            continue;
+        const e = source.get_error();
+        if (e !== null && e.domain === glibError.domain &&
+            e.code === glibError.code && e.message === glibError.message) {
+            const original = jsErrorOf(source, e);
+            if (original !== undefined)
+                return original;
+        }
+    }
+    return undefined;
+}
+
+// The error a JS awaiter sees for a failed future: the original JS error
+// when a JS body or promise failed with one, else the GLib.Error.
+function errorOf(future, glibError) {
+    if (glibError === undefined) {
+        try {
+            future.propagate();
+            return new GLib.Error(Aio.Error, Aio.Error.INVALID_STATE,
+                'The future did not fail');
+        } catch (e) {
+            glibError = e;
+        }
+    }
+    if (!(glibError instanceof GLib.Error))
+        return glibError;
+    return jsErrorOf(future, glibError) ?? glibError;
+}
+
+// ---- values --------------------------------------------------------------
+
+function box(value) {
+    return {[BOXED]: value};
+}
+
+function unbox(value) {
+    if (value !== null && typeof value === 'object' && BOXED in value)
+        return value[BOXED];
+    return value;
+}
+
+function isGuessError(e) {
+    return !(e instanceof GLib.Error) && e instanceof Error &&
+        /guess|convert/i.test(e.message);
+}
+
+// Calls @func with @value at @index, boxed if GJS cannot guess its GValue
+// type. Nothing reaches C when the guess fails, so the retry is safe.
+function callWithValue(func, self, args, index) {
+    try {
+        return func.apply(self, args);
+    } catch (e) {
+        if (!isGuessError(e))
+            throw e;
+        const boxed = [...args];
+        boxed[index] = box(args[index]);
+        return func.apply(self, boxed);
+    }
+}
+
+function kindOf(future) {
+    const kind = future[KIND];
+    if (kind !== undefined)
+        return kind;
+    // Futures made in C carry no tag: their (private) GType tells.
+    const match = /GType:(\w+)/.exec(String(future));
+    if (match?.[1] === 'AioGatherFuture')
+        return 'gather';
+    if (match?.[1] === 'AioWaitFuture')
+        return 'wait';
+    return 'plain';
+}
+
+// Remembers what a combinator's @future holds and which futures it mirrors.
+function tag(future, kind, sources) {
+    if (!future)
+        return future;
+    if (kind !== 'plain')
+        future[KIND] = kind;
+    future[SOURCES] = [...sources];
+    return future;
+}
+
+const originalGetValue = Aio.Future.prototype.get_value;
+
+// aio_future_get_value() leaves its (caller-allocated) GValue unset for a
+// future resolved with no value; GJS then logs two GLib-GObject criticals
+// and throws. The library has no way yet to say "no value" beforehand, so
+// silence those two criticals around the call. (This is the one place to
+// change once it has.)
+function rawValue(future) {
+    const handler = GLib.log_set_handler('GLib-GObject',
+        GLib.LogLevelFlags.LEVEL_CRITICAL, () => {});
+    try {
+        return originalGetValue.call(future)[1];
+    } catch (e) {
+        if (!(e instanceof GLib.Error) && /GType \(null\)/.test(e.message))
+            return undefined;
+        throw e;
+    } finally {
+        GLib.log_remove_handler('GLib-GObject', handler);
+    }
+}
+
+// The JS value of a resolved future. Throws its error if it failed.
+function readValue(future) {
+    switch (kindOf(future)) {
+    case 'gather':
+        return future.get_futures().map(child =>
+            child.is_resolved() ? readValue(child) : errorOf(child));
+    case 'wait':
+        return future.get_futures();
+    }
+    try {
+        return unbox(rawValue(future));
+    } catch (e) {
+        if (e instanceof GLib.Error)
+            throw e;
+        throw new TypeError(`aio-glib: cannot read the value of ${future}: ${e.message}`);
+    }
+}
+
+// Completes a future (or returns from a task) with a JS value.
+function complete(target, value, isTask) {
+    const m = isTask
+        ? ['return', 'return_boolean', 'return_double', 'return_int64',
+            'return_string', 'return_object', 'return_value']
+        : ['resolve', 'resolve_boolean', 'resolve_double', 'resolve_int64',
+            'resolve_string', 'resolve_object', 'resolve_value'];
+
+    if (value === undefined)
+        target[m[0]]();
+    else if (typeof value === 'boolean')
+        target[m[1]](value);
+    else if (typeof value === 'number')
+        target[m[2]](value);
+    else if (typeof value === 'bigint')
+        target[m[3]](value);
+    else if (typeof value === 'string')
+        target[m[4]](value);
+    else if (value instanceof GObject.Object)
+        target[m[5]](value);
+    else
+        target[m[6]](value);   // patched: boxes what GJS cannot guess
+}
+
+function fail(target, error, isTask) {
+    let glibError = error;
+    if (!(error instanceof GLib.Error)) {
+        target[JS_ERROR] = error;
+        glibError = new GLib.Error(Aio.Error, Aio.Error.FAILED,
+            describeError(error));
+    }
+    if (isTask)
+        target.return_error(glibError);
+    else
+        target.reject(glibError);
+}
+
+// ---- which task is awaiting ----------------------------------------------
+
+const TASK_FRAME = /__aio_task_(\d+)@/;
+const records = new Map();   // id → WeakRef(TaskRecord), while the body runs
+const recordCleanup = new FinalizationRegistry(id => {
+    if (records.get(id)?.deref() === undefined)
+        records.delete(id);
+});
+let nextRecordId = 1;
+
+// The task record whose body (or an async function it called) is running:
+// the innermost task frame of the current, async-aware, stack.
+function currentRecord() {
+    const match = TASK_FRAME.exec(new Error().stack);
+    if (match === null)
+        return null;
+    return records.get(Number(match[1]))?.deref() ?? null;
+}
+
+// Waits for @future on behalf of @record (a task record or null), then calls
+// deliver(ok, valueOrError) in the loop's thread.
+function waitOn(future, record, deliver) {
+    if (record !== null && future === record.task) {
+        deliver(false, new GLib.Error(Aio.Error, Aio.Error.INVALID_STATE,
+            'A task cannot await itself'));
+        return;
+    }
+
+    const entry = {future};
+    if (record !== null) {
+        record.waits.add(entry);
+        // asyncio: a cancellation that found nothing to cancel cancels the
+        // next future the body waits for.
+        if (record.cancelPending && future.cancel(record.cancelMessage))
+            record.cancelPending = false;
+    }
+
+    future.wait_async(null, (f, res) => {
+        let ok, value;
+        try {
+            f.wait_finish(res);
+            value = readValue(f);
+            ok = true;
+        } catch (e) {
+            value = errorOf(f, e);
+            ok = false;
+        }
+        if (record !== null) {
+            record.waits.delete(entry);
+            // A cancellation that arrived after the future completed is
+            // what the body gets to see.
+            if (record.cancelPending) {
+                record.cancelPending = false;
+                ok = false;
+                value = cancelledError(record.cancelMessage);
+            }
+        }
+        deliver(ok, value);
+    });
+}
+
+function futureThen(future, record, onFulfilled, onRejected) {
+    let resolveOut, rejectOut;
+    const out = new Promise((resolve, reject) => {
+        resolveOut = resolve;
+        rejectOut = reject;
+    });
+    waitOn(future, record, (ok, value) => {
+        const handler = ok ? onFulfilled : onRejected;
+        if (typeof handler !== 'function') {
+            (ok ? resolveOut : rejectOut)(value);
+            return;
+        }
+        try {
+            resolveOut(handler(value));
+        } catch (e) {
+            rejectOut(e);
+        }
+    });
+    return out;
+}
+
+// ---- tasks ---------------------------------------------------------------
+
+class TaskRecord {
+    constructor(func) {
+        this.id = nextRecordId++;
+        this.func = func;
+        this.task = null;
+        this.wake = null;
+        this.outcome = null;
+        this.waits = new Set();
+        this.cancelPending = false;
+        this.cancelMessage = null;
+    }
+
+    _newWake(task) {
+        this.wake = Aio.Future.new_for_loop(task.get_loop());
+        return this.wake;
+    }
+
+    // The AioStepFunc.
+    step(task, completed) {
+        if (completed === null) {
+            this._newWake(task);
+            this._start();
+            return this.wake;
+        }
+
+        if (completed.is_cancelled()) {
+            const message = completed.get_error()?.message ?? null;
+            if (this.outcome === null) {
+                this._deliverCancel(message);
+                return this._newWake(task);
+            }
+            // The body settled before the cancellation reached it: asyncio's
+            // "a cancel() the body never saw wins over its return value".
+            this._finish(task, message);
+            return null;
+        }
+
+        if (this.outcome === null) {
+            // Only the module resolves the wake future, and only once the
+            // body settled.
+            return this._newWake(task);
+        }
+        this._finish(task, this.cancelPending ? this.cancelMessage : undefined);
+        return null;
+    }
+
+    _start() {
+        records.set(this.id, new WeakRef(this));
+        recordCleanup.register(this, this.id);
+        // The frame every segment of the body has at the bottom of its
+        // async stack (see the top of the file).
+        const body = new Function('func',
+            `return async function __aio_task_${this.id}() { return await func(); }`);
+        body(this.func)().then(
+            value => this._settle({ok: true, value}),
+            error => this._settle({ok: false, error}));
+    }
+
+    _settle(outcome) {
+        this.outcome = outcome;
+        this.func = null;
+        if (!this.wake.is_done())
+            this.wake.resolve();
+    }
+
+    _deliverCancel(message) {
+        let delivered = false;
+        for (const entry of [...this.waits]) {
+            if (entry.future.cancel(message))
+                delivered = true;
+        }
+        if (!delivered) {
+            this.cancelPending = true;
+            this.cancelMessage = message;
+        }
+    }
+
+    _finish(task, cancelMessage) {
+        const outcome = this.outcome;
+        records.delete(this.id);
+        this.waits.clear();
+        this.wake = null;
+        if (cancelMessage !== undefined) {
+            task.return_error(cancelledError(cancelMessage));
+        } else if (outcome.ok) {
+            // Even undefined is returned explicitly: C takes a body that
+            // just ends while a cancellation stands as cancelled (that is
+            // how C bodies let one through), but a JS function that caught
+            // the cancellation and returned is done, as a coroutine is in
+            // asyncio (and in the Python override).
+            complete(task, outcome.value, true);
+        } else {
+            fail(task, outcome.error, true);
+        }
+    }
+}
+
+function defaultLoop() {
+    return Aio.Loop.get_running() ?? Aio.Loop.get_default();
+}
+
+/**
+ * createTask:
+ * @func: an async function (or any function returning a promise, an
+ *   Aio.Future or a value), called with no arguments
+ * @options: optional; `name` (the task's name), `loop` (the Aio.Loop,
+ *   by default the running one, else the default one) or `group` (an
+ *   Aio.TaskGroup to create the task in, asyncio's TaskGroup.create_task())
+ *
+ * Runs @func as an Aio.Task (asyncio's create_task()). @func starts on the
+ * loop's next iteration, not inside createTask(). The task is a stepped
+ * task, so C code sees it: in all_tasks(), as Aio.Task.get_current() while
+ * it steps, through cancel() and get_cancellable(). Its value is what @func
+ * returns; its error what @func throws.
+ *
+ * Returns: (Aio.Task) the task, which is thenable
+ */
+function createTask(func, options = {}) {
+    if (typeof func !== 'function') {
+        throw new TypeError('createTask() takes a function, such as an async ' +
+            'function (use ensureFuture() for a promise)');
+    }
+    const record = new TaskRecord(func);
+    const step = (t, completed) => record.step(t, completed);
+    const task = options.group
+        ? options.group.create_stepped_task(step)
+        : (options.loop ?? defaultLoop()).create_stepped_task(step);
+    record.task = task;
+    task[RECORD] = record;
+    if (options.name !== undefined && options.name !== null)
+        task.set_name(String(options.name));
+    return task;
+}
+
+/**
+ * currentTask:
+ *
+ * Returns: (Aio.Task or null) the task running the caller (asyncio's
+ *   current_task()): the JS task whose function, or an async function it
+ *   called, is running; else the C task stepping; else null
+ */
+function currentTask() {
+    return currentRecord()?.task ?? Aio.Task.get_current();
+}
+
+/**
+ * allTasks:
+ * @loop: optional Aio.Loop, by default the running one, else the default
+ *
+ * Returns: (Aio.Task[]) the pending tasks of @loop (asyncio's all_tasks())
+ */
+function allTasks(loop) {
+    return (loop ?? defaultLoop()).all_tasks();
+}
+
+// ---- futures from JS -----------------------------------------------------
+
+function isThenable(value) {
+    return value !== null &&
+        (typeof value === 'object' || typeof value === 'function') &&
+        typeof value.then === 'function';
+}
+
+function futureFromPromise(promise, loop) {
+    const future = Aio.Future.new_for_loop(loop ?? defaultLoop());
+    Promise.resolve(promise).then(value => {
+        if (!future.is_done())
+            complete(future, value, false);
+    }, error => {
+        if (!future.is_done())
+            fail(future, error, false);
+    });
+    return future;
+}
+
+/**
+ * ensureFuture:
+ * @value: an Aio.Future, a function (run as a task), a promise or other
+ *   thenable, or a plain value
+ * @options: optional; `loop`, and `name` for a task
+ *
+ * Returns: (Aio.Future) @value as a future (asyncio's ensure_future()): an
+ *   Aio.Future as is, a function through createTask(), a promise bridged
+ *   to a new future that settles with it, anything else a resolved future.
+ *   Cancelling a promise's future does not stop the promise, which has no
+ *   way to be stopped; its outcome is then dropped.
+ */
+function ensureFuture(value, options = {}) {
+    if (value instanceof Aio.Future)
+        return value;
+    if (typeof value === 'function')
+        return createTask(value, options);
+    if (isThenable(value))
+        return futureFromPromise(value, options.loop);
+    const future = Aio.Future.new_for_loop(options.loop ?? defaultLoop());
+    complete(future, value, false);
+    return future;
+}
+
+function toFutures(awaitables, options) {
+    return Array.from(awaitables, a => ensureFuture(a, options));
+}
+
+/**
+ * gather:
+ * @awaitables: an iterable of futures, tasks, promises, functions or values
+ * @options: optional; `returnExceptions` (default false)
+ *
+ * asyncio's gather(), on aio_gather_array(): a future whose value is the
+ * array of the children's values, in order. Without returnExceptions, the
+ * first error fails it while the others go on; with it, errors take their
+ * child's place in the array. Cancelling it cancels the children.
+ *
+ * Returns: (Aio.Future) the gathering future
+ */
+function gather(awaitables, options = {}) {
+    return Aio.gather(toFutures(awaitables, options),
+        Boolean(options.returnExceptions));
+}
+
+/**
+ * sleep:
+ * @seconds: the delay
+ * @value: optional value the future resolves with (asyncio's
+ *   sleep(delay, result))
+ *
+ * Returns: (Aio.Future) a future that resolves after @seconds
+ */
+function sleep(seconds, value) {
+    if (value === undefined)
+        return Aio.sleep(seconds);
+    return Aio.sleep_value(seconds, value);
+}
+
+function timeoutArg(timeout) {
+    return timeout === undefined || timeout === null ? Infinity : timeout;
+}
+
+/**
+ * waitFor:
+ * @awaitable: what to wait for (see ensureFuture())
+ * @timeout: seconds, or null/undefined/Infinity for none
+ *
+ * asyncio's wait_for(): a future with @awaitable's outcome, or rejected with
+ * Gio.IOErrorEnum.TIMED_OUT once @timeout expires, which cancels
+ * @awaitable.
+ *
+ * Returns: (Aio.Future)
+ */
+function waitFor(awaitable, timeout) {
+    return Aio.wait_for(ensureFuture(awaitable), timeoutArg(timeout));
+}
+
+/**
+ * shield:
+ * @awaitable: what to protect (see ensureFuture())
+ *
+ * Returns: (Aio.Future) asyncio's shield(): cancelling it leaves @awaitable
+ *   running
+ */
+function shield(awaitable) {
+    return Aio.shield(ensureFuture(awaitable));
+}
+
+/**
+ * wait:
+ * @awaitables: an iterable of awaitables (see ensureFuture())
+ * @options: optional; `timeout` (seconds) and `returnWhen` (an
+ *   Aio.WaitMode, default ALL_COMPLETED)
+ *
+ * asyncio's wait(): a future whose value is the array of the futures done
+ * when it returns.
+ *
+ * Returns: (Aio.Future)
+ */
+function wait(awaitables, options = {}) {
+    return Aio.wait(toFutures(awaitables, options), timeoutArg(options.timeout),
+        options.returnWhen ?? Aio.WaitMode.ALL_COMPLETED);
+}
+
+/**
+ * timeout:
+ * @seconds: the delay, or null/undefined/Infinity for none
+ * @func: an async function, run in the current task
+ *
+ * asyncio's `async with timeout(seconds)`: runs @func in the current task
+ * (not in a task of its own, unlike waitFor()). If @seconds pass first, the
+ * task is cancelled, so @func sees CANCELLED where it awaits; if that
+ * cancellation comes out of @func, timeout() takes it back and rejects with
+ * Gio.IOErrorEnum.TIMED_OUT instead. A cancellation from elsewhere stays a
+ * cancellation. Scopes nest. (Aio.Timeout.enter() does the same for C
+ * bodies, but it needs C's current task, which JS bodies only are while
+ * they start.)
+ *
+ * Returns: (a promise of) @func's value
+ */
+async function timeout(seconds, func) {
+    const task = currentTask();
+    if (task === null) {
+        throw new GLib.Error(Aio.Error, Aio.Error.NOT_IN_TASK,
+            'timeout() must be awaited in a task');
+    }
+    const before = task.cancelling();
+    let expired = false;
+    const handle = timeoutArg(seconds) === Infinity ? null
+        : task.get_loop().call_later(seconds, () => {
+            expired = true;
+            task.cancel(null);
+        });
+    let value, error = null;
+    try {
+        value = await func();
+    } catch (e) {
+        error = e;
+    }
+    handle?.cancel();
+    if (expired && task.uncancel() <= before && error !== null &&
+        isCancelled(error)) {
+        throw new GLib.Error(Gio.IOErrorEnum, Gio.IOErrorEnum.TIMED_OUT,
+            GLib.dgettext('aio-glib', 'The operation timed out'));
+    }
+    if (error !== null)
+        throw error;
+    return value;
+}
+
+/**
+ * runInExecutor:
+ *
+ * Always throws: JavaScript functions cannot run on worker threads.
+ */
+function runInExecutor() {
+    throw new Error(NO_EXECUTOR_MESSAGE);
+}
+
+// ---- run -----------------------------------------------------------------
+
+function cancelAll(loop) {
+    const pending = loop.all_tasks();
+    if (pending.length === 0)
+        return;
+    for (const task of pending)
+        task.cancel(null);
+    try {
+        loop.run_until_complete(Aio.gather(pending, true));
+    } catch (e) {
+        logError(e, 'aio-glib: while cancelling the remaining tasks');
+    }
+}
+
+/**
+ * run:
+ * @main: an async function (see createTask())
+ * @options: optional; `name` of the main task
+ *
+ * asyncio's run(): runs @main as a task on the default loop until it is
+ * done, cancels the tasks still pending and waits for them, shuts down the
+ * default executor, closes the loop (the next run() gets a fresh one), and
+ * returns @main's value or throws its error.
+ *
+ * It iterates the default GMainContext, which also runs GJS's promise jobs
+ * and every other GLib source. Call it from the top level of a script,
+ * never from async code or a callback of the running loop.
+ *
+ * Returns: @main's value
+ */
+function run(main, options = {}) {
+    if (Aio.Loop.get_running() !== null) {
+        throw new GLib.Error(Aio.Error, Aio.Error.RUNNING,
+            'run() cannot be called from a running loop');
+    }
+    // In a GTK application no Aio loop "runs", but GJS may be running
+    // promise jobs, and could not run the main function's from in there.
+    if (GLib.main_current_source()?.get_name() === 'GjsPromiseJobQueueSource') {
+        throw new GLib.Error(Aio.Error, Aio.Error.RUNNING,
+            'run() cannot be called from async code');
+    }
+    const loop = Aio.Loop.get_default();
+    const task = createTask(main, {loop, name: options.name ?? 'main'});
+    try {
+        let stopped = null;
+        try {
+            loop.run_until_complete(task);
+        } catch (e) {
+            stopped = e;
+        }
+        if (!task.is_done())
+            throw stopped;
+        return task.result();
+    } finally {
+        cancelAll(loop);
+        loop.shutdown_default_executor();
+        loop.close();
+    }
+}
+
+// ---- patching the namespace ----------------------------------------------
+
+function patch() {
+    const Future = Aio.Future.prototype;
+    if (Object.prototype.hasOwnProperty.call(Future, PATCHED))
+        return;
+    Object.defineProperty(Future, PATCHED, {value: true});
+
+    // Thenable. `then` is a getter so that it runs synchronously where the
+    // `await` is, and sees which task is running.
+    Object.defineProperty(Future, 'then', {
+        configurable: true,
+        enumerable: false,
+        get() {
+            const future = this;
+            const record = currentRecord();
+            return function then(onFulfilled, onRejected) {
+                return futureThen(future, record, onFulfilled, onRejected);
+            };
+        },
+    });
+
+    Future.result = function result() {
+        if (!this.is_done()) {
+            throw new GLib.Error(Aio.Error, Aio.Error.INVALID_STATE,
+                'The future is not done yet');
+        }
+        if (!this.is_resolved())
+            throw errorOf(this);
+        return readValue(this);
+    };
+
+    // GJS 1.74 converts a caller-allocated GValue even when the call failed,
+    // which loses the GError: check the state first.
+    Future.get_value = function get_value() {
+        if (!this.is_resolved())
+            this.propagate();   // throws the future's error
+        return [true, readValue(this)];
+    };
+
+    const resolveValue = Future.resolve_value;
+    Future.resolve_value = function resolve_value(value) {
+        return callWithValue(resolveValue, this, [value], 0);
+    };
+    const returnValue = Aio.Task.prototype.return_value;
+    Aio.Task.prototype.return_value = function return_value(value) {
+        return callWithValue(returnValue, this, [value], 0);
+    };
+    const newForValue = Aio.Future.new_for_value;
+    Aio.Future.new_for_value = function new_for_value(value) {
+        return callWithValue(newForValue, this, [value], 0);
+    };
+    const sleepValue = Aio.sleep_value;
+    Aio.sleep_value = function sleep_value(seconds, value) {
+        return callWithValue(sleepValue, this, [seconds, value], 1);
+    };
+
+    const Queue = Aio.Queue.prototype;
+    for (const name of ['put_value', 'put_value_nowait',
+        'put_value_with_priority', 'put_value_threadsafe']) {
+        const original = Queue[name];
+        Queue[name] = function (...args) {
+            return callWithValue(original, this, args, 0);
+        };
+    }
+    // As for get_value(): an empty queue has to be caught before the call.
+    const getValueNowait = Queue.get_value_nowait;
+    Queue.get_value_nowait = function get_value_nowait() {
+        if (this.is_empty()) {
+            if (this.is_shut_down()) {
+                throw new GLib.Error(Aio.Error, Aio.Error.QUEUE_SHUT_DOWN,
+                    GLib.dgettext('aio-glib', 'The queue is shut down'));
+            }
+            throw new GLib.Error(Aio.Error, Aio.Error.QUEUE_EMPTY,
+                GLib.dgettext('aio-glib', 'The queue is empty'));
+        }
+        const [ok, value] = getValueNowait.call(this);
+        return [ok, unbox(value)];
+    };
+
+    // uncancel() that takes back the last request also takes back one the
+    // module still had to deliver.
+    const uncancel = Aio.Task.prototype.uncancel;
+    Aio.Task.prototype.uncancel = function () {
+        const left = uncancel.call(this);
+        const record = this[RECORD];
+        if (left === 0 && record !== undefined)
+            record.cancelPending = false;
+        return left;
+    };
+
+    // Combinators: remember what kind of value their future holds.
+    const cGather = Aio.gather;
+    Aio.gather = function (futures, returnExceptions = false) {
+        return tag(cGather(futures, returnExceptions), 'gather', futures);
+    };
+    const cWait = Aio.wait;
+    Aio.wait = function (futures, timeout = Infinity,
+        returnWhen = Aio.WaitMode.ALL_COMPLETED) {
+        return tag(cWait(futures, timeout, returnWhen), 'wait', []);
+    };
+    const cShield = Aio.shield;
+    Aio.shield = function (future) {
+        return tag(cShield(future), kindOf(future), [future]);
+    };
+    const cWaitFor = Aio.wait_for;
+    Aio.wait_for = function (future, timeout = Infinity) {
+        return tag(cWaitFor(future, timeout), kindOf(future), [future]);
+    };
+
+    // No JS function on a worker thread.
+    const refuse = function () {
+        throw new Error(NO_EXECUTOR_MESSAGE);
+    };
+    Aio.run_in_executor = refuse;
+    Aio.Loop.prototype.run_in_executor = refuse;
+    Aio.Executor.prototype.submit = refuse;
+
+    // Promise-returning forms of every _async/_finish pair.
+    for (const name of Object.keys(Aio)) {
+        const klass = Aio[name];
+        const proto = typeof klass === 'function' ? klass.prototype : null;
+        if (!proto || !(proto instanceof GObject.Object || klass === Aio.Future))
+            continue;
+        for (const method of Object.getOwnPropertyNames(proto)) {
+            if (!method.endsWith('_async'))
+                continue;
+            const finish = method.replace(/_async$/, '_finish');
+            if (typeof proto[finish] === 'function')
+                Gio._promisify(proto, method, finish);
+        }
+    }
+}
+
+patch();

@@ -1,0 +1,128 @@
+#!/usr/bin/python3
+# test_gio.py: awaiting GIO's _async/_finish methods with Aio.call_async()
+#
+# SPDX-License-Identifier: LGPL-2.1-or-later
+
+import os
+import tempfile
+
+from aiotest import Aio, AioTestCase, GLib, Gio, main
+
+
+class CallAsyncTest(AioTestCase):
+
+    def setUp(self):
+        super().setUp()
+        fd, self.path = tempfile.mkstemp(prefix='aio-test-')
+        os.write(fd, b'hello from a file')
+        os.close(fd)
+
+    def tearDown(self):
+        os.unlink(self.path)
+        super().tearDown()
+
+    def test_bound_method(self):
+        async def main():
+            file = Gio.File.new_for_path(self.path)
+            ok, contents, etag = await Aio.call_async(file.load_contents_async)
+            self.assertTrue(ok)
+            return contents
+        self.assertEqual(Aio.run(main()), b'hello from a file')
+
+    def test_positional_arguments(self):
+        async def main():
+            file = Gio.File.new_for_path(self.path)
+            stream = await Aio.call_async(file.read_async, GLib.PRIORITY_DEFAULT)
+            data = await Aio.call_async(stream.read_bytes_async, 5, GLib.PRIORITY_DEFAULT)
+            await Aio.call_async(stream.close_async, GLib.PRIORITY_DEFAULT)
+            return data.get_data()
+        self.assertEqual(Aio.run(main()), b'hello')
+
+    def test_static_function(self):
+        # A constructor-style _async function finds its _finish too.
+        async def main():
+            file, stream = await Aio.call_async(Gio.File.new_tmp_async, None,
+                                                GLib.PRIORITY_DEFAULT)
+            path = file.get_path()
+            stream.close()
+            file.delete()
+            return path
+        self.assertTrue(Aio.run(main()).startswith(GLib.get_tmp_dir()))
+
+    def test_explicit_finish(self):
+        async def main():
+            file = Gio.File.new_for_path(self.path)
+            return await Aio.call_async(file.query_info_async, 'standard::size',
+                                        Gio.FileQueryInfoFlags.NONE, GLib.PRIORITY_DEFAULT,
+                                        finish=file.query_info_finish)
+        self.assertEqual(Aio.run(main()).get_size(), len(b'hello from a file'))
+
+    def test_error(self):
+        async def main():
+            file = Gio.File.new_for_path(self.path + '.missing')
+            with self.assertRaises(GLib.Error) as caught:
+                await Aio.call_async(file.load_contents_async)
+            self.assertTrue(caught.exception.matches(Gio.io_error_quark(),
+                                                     Gio.IOErrorEnum.NOT_FOUND))
+        Aio.run(main())
+
+    def test_cancelling_task_cancels_operation(self):
+        # accept_async() waits until someone connects: only cancelling
+        # the task stops it.
+        finished = []
+
+        async def accept(listener):
+            try:
+                await Aio.call_async(listener.accept_async)
+            finally:
+                finished.append(True)
+
+        async def main():
+            listener = Gio.SocketListener()
+            address = Gio.InetSocketAddress.new_from_string('127.0.0.1', 0)
+            listener.add_address(address, Gio.SocketType.STREAM, Gio.SocketProtocol.TCP, None)
+            task = Aio.create_task(accept(listener))
+            await Aio.sleep(0.01)
+            task.cancel()
+            with self.assertRaises(Aio.CancelledError):
+                await task
+            self.assertEqual(finished, [True])
+            listener.close()
+        Aio.run(main())
+
+    def test_timeout_cancels_operation(self):
+        async def main():
+            listener = Gio.SocketListener()
+            address = Gio.InetSocketAddress.new_from_string('127.0.0.1', 0)
+            listener.add_address(address, Gio.SocketType.STREAM, Gio.SocketProtocol.TCP, None)
+            with self.assertRaises(TimeoutError):
+                await Aio.wait_for(Aio.call_async(listener.accept_async), 0.01)
+            listener.close()
+        Aio.run(main())
+
+    def test_not_callable(self):
+        async def main():
+            with self.assertRaises(TypeError):
+                Aio.call_async('load_contents_async')
+            file = Gio.File.new_for_path(self.path)
+            with self.assertRaises(TypeError):
+                Aio.call_async(file.load_contents_async, finish=42)
+        Aio.run(main())
+
+    def test_future_wait_async(self):
+        # The other direction: GIO-style code waits for an Aio.Future.
+        async def main():
+            loop = Aio.get_running_loop()
+            future = loop.create_future()
+            loop.call_later(0.01, future.set_result, 'done')
+            waited = loop.create_future()
+
+            def on_ready(source, result):
+                waited.set_result(source.wait_finish(result))
+            future.wait_async(None, on_ready)
+            return await waited
+        self.assertIs(Aio.run(main()), True)
+
+
+if __name__ == '__main__':
+    main()

@@ -1,0 +1,280 @@
+#!/usr/bin/python3
+# test_run.py: Aio.run() and the explicit loop, as asyncio.run() and
+# asyncio's event loop behave
+#
+# SPDX-License-Identifier: LGPL-2.1-or-later
+
+import os
+import signal
+import threading
+
+from aiotest import Aio, AioTestCase, GLib, main, raw
+
+
+class RunTest(AioTestCase):
+
+    def test_returns_result(self):
+        async def main():
+            await Aio.sleep(0)
+            return 42
+        self.assertEqual(Aio.run(main()), 42)
+
+    def test_raises_exception_of_main(self):
+        class Boom(Exception):
+            pass
+
+        async def main():
+            raise Boom('bang')
+        with self.assertRaises(Boom):
+            Aio.run(main())
+
+    def test_not_a_coroutine(self):
+        # asyncio.run() raises ValueError for anything but a coroutine.
+        with self.assertRaises(ValueError):
+            Aio.run(42)
+
+        def plain():
+            return 1
+        with self.assertRaises(ValueError):
+            Aio.run(plain)
+
+    def test_inside_running_loop(self):
+        async def inner():
+            return 1
+
+        async def main():
+            coro = inner()
+            with self.assertRaises(RuntimeError):
+                Aio.run(coro)
+            return 'ok'
+        self.assertEqual(Aio.run(main()), 'ok')
+
+    def test_new_loop_each_time_closed_after(self):
+        loops = []
+
+        async def main():
+            loops.append(Aio.get_running_loop())
+            self.assertIs(Aio.get_event_loop(), loops[-1])
+        Aio.run(main())
+        Aio.run(main())
+        self.assertNotEqual(loops[0], loops[1])
+        self.assertTrue(loops[0].is_closed())
+        self.assertTrue(loops[1].is_closed())
+        self.assertIsNone(raw.Loop.get_running())
+
+    def test_loop_context_is_thread_default(self):
+        # GIO calls made by tasks report back to the loop's context.
+        async def main():
+            loop = Aio.get_running_loop()
+            self.assertEqual(GLib.MainContext.ref_thread_default(), loop.get_context())
+            self.assertNotEqual(loop.get_context(), GLib.MainContext.default())
+        Aio.run(main())
+
+    def test_cancels_leftover_tasks(self):
+        log = []
+
+        async def forever():
+            try:
+                await Aio.sleep(3600)
+            except Aio.CancelledError:
+                log.append('cancelled')
+                raise
+
+        async def main():
+            Aio.create_task(forever())
+            Aio.create_task(forever())
+            await Aio.sleep(0)
+            return 'main done'
+        self.assertEqual(Aio.run(main()), 'main done')
+        self.assertEqual(log, ['cancelled', 'cancelled'])
+
+    def test_leftover_task_cleanup_awaits(self):
+        # A task may still await during its cleanup; run() waits for it.
+        log = []
+
+        async def slow_cleanup():
+            try:
+                await Aio.sleep(3600)
+            finally:
+                await Aio.sleep(0.01)
+                log.append('cleaned up')
+
+        async def main():
+            Aio.create_task(slow_cleanup())
+            await Aio.sleep(0)
+        Aio.run(main())
+        self.assertEqual(log, ['cleaned up'])
+
+    def test_get_running_loop_outside(self):
+        with self.assertRaises(RuntimeError):
+            Aio.get_running_loop()
+
+    def test_keyboard_interrupt_in_task_propagates(self):
+        # asyncio lets KeyboardInterrupt and SystemExit out of the loop.
+        async def interrupted():
+            raise KeyboardInterrupt()
+
+        async def main():
+            Aio.create_task(interrupted())
+            await Aio.sleep(3600)
+        with self.assertRaises(KeyboardInterrupt):
+            Aio.run(main())
+
+    def test_system_exit_in_main(self):
+        async def main():
+            raise SystemExit(3)
+        with self.assertRaises(SystemExit) as caught:
+            Aio.run(main())
+        self.assertEqual(caught.exception.code, 3)
+
+    def test_sigint_cancels_main_task(self):
+        # asyncio.Runner: a first Ctrl-C cancels the main task, whose
+        # cleanup runs, and run() then raises KeyboardInterrupt.
+        log = []
+
+        async def main():
+            threading.Timer(0.05, os.kill, (os.getpid(), signal.SIGINT)).start()
+            try:
+                await Aio.sleep(10)
+            except Aio.CancelledError:
+                log.append('main cancelled')
+                raise
+        with self.assertRaises(KeyboardInterrupt):
+            Aio.run(main())
+        self.assertEqual(log, ['main cancelled'])
+        # Python's own handler is back.
+        self.assertIs(signal.getsignal(signal.SIGINT), signal.default_int_handler)
+
+
+class ExplicitLoopTest(AioTestCase):
+
+    def test_run_until_complete_coroutine(self):
+        loop = Aio.new_event_loop()
+        try:
+            async def main():
+                await Aio.sleep(0.01)
+                return 'value'
+            self.assertEqual(loop.run_until_complete(main()), 'value')
+            self.assertFalse(loop.is_running())
+        finally:
+            loop.close()
+
+    def test_run_until_complete_future(self):
+        loop = Aio.new_event_loop()
+        try:
+            future = loop.create_future()
+            loop.call_later(0.01, future.set_result, [1, 2])
+            self.assertEqual(loop.run_until_complete(future), [1, 2])
+        finally:
+            loop.close()
+
+    def test_call_soon_order_and_args(self):
+        loop = Aio.new_event_loop()
+        try:
+            log = []
+            future = loop.create_future()
+            loop.call_soon(log.append, 1)
+            loop.call_soon(log.append, 2)
+            handle = loop.call_soon(log.append, 'cancelled')
+            handle.cancel()
+            self.assertTrue(handle.cancelled())
+            loop.call_soon(future.set_result, None)
+            loop.run_until_complete(future)
+            self.assertEqual(log, [1, 2])
+        finally:
+            loop.close()
+
+    def test_call_soon_not_callable(self):
+        loop = Aio.new_event_loop()
+        try:
+            with self.assertRaises(TypeError):
+                loop.call_soon(42)
+            with self.assertRaises(TypeError):
+                loop.call_later(1, 'nope')
+        finally:
+            loop.close()
+
+    def test_call_soon_threadsafe(self):
+        loop = Aio.new_event_loop()
+        try:
+            future = loop.create_future()
+            threading.Thread(target=loop.call_soon_threadsafe,
+                             args=(future.set_result, 'from a thread')).start()
+            self.assertEqual(loop.run_until_complete(future), 'from a thread')
+        finally:
+            loop.close()
+
+    def test_run_forever_and_stop(self):
+        loop = Aio.new_event_loop()
+        try:
+            log = []
+            loop.call_soon(log.append, 'ran')
+            loop.call_later(0.01, loop.stop)
+            loop.run_forever()
+            self.assertEqual(log, ['ran'])
+        finally:
+            loop.close()
+
+    def test_stopped_before_complete(self):
+        loop = Aio.new_event_loop()
+        try:
+            future = loop.create_future()
+            loop.call_soon(loop.stop)
+            with self.assertRaises(RuntimeError):
+                loop.run_until_complete(future)
+            future.cancel()
+        finally:
+            loop.close()
+
+    def test_closed_loop(self):
+        # Every use of a closed loop raises; none crashes.
+        loop = Aio.new_event_loop()
+        loop.close()
+        loop.close()  # closing twice does nothing, as in asyncio
+        self.assertTrue(loop.is_closed())
+
+        async def coro():
+            pass
+        c = coro()
+        with self.assertRaises(RuntimeError):
+            loop.create_task(c)
+        with self.assertRaises(RuntimeError):
+            loop.run_until_complete(coro())
+        with self.assertRaises(RuntimeError):
+            loop.run_forever()
+        with self.assertRaises(RuntimeError):
+            loop.create_future()
+        with self.assertRaises(RuntimeError):
+            loop.call_soon(print)
+        with self.assertRaises(RuntimeError):
+            loop.run_in_executor(None, print)
+
+    def test_close_running_loop(self):
+        async def main():
+            with self.assertRaises(RuntimeError):
+                Aio.get_running_loop().close()
+        Aio.run(main())
+
+    def test_nested_run_until_complete(self):
+        async def main():
+            loop = Aio.get_running_loop()
+
+            async def other():
+                pass
+            coro = other()
+            with self.assertRaises(RuntimeError):
+                loop.run_until_complete(coro)
+            coro.close()
+        Aio.run(main())
+
+    def test_time(self):
+        async def main():
+            loop = Aio.get_running_loop()
+            start = loop.time()
+            await Aio.sleep(0.05)
+            self.assertGreaterEqual(loop.time() - start, 0.05)
+        Aio.run(main())
+
+
+if __name__ == '__main__':
+    main()
