@@ -55,6 +55,7 @@
 #include "aio-error.h"
 #include "aio-future-private.h"
 #include "aio-loop-private.h"
+#include "aio-task.h"
 
 G_DEFINE_TYPE (AioFuture, aio_future, G_TYPE_OBJECT)
 
@@ -305,6 +306,10 @@ aio_future_recycle (AioFuture *self)
   return TRUE;
 }
 
+/* Set while the library constructs a future itself, and sets its loop
+ * right after; see aio_future_constructed(). */
+static AIO_TLS gboolean constructing_internally;
+
 /* A new future of @type, from this thread's pool when it has one; set up
  * as g_object_new() would.  The caller sets its loop. */
 gpointer
@@ -314,7 +319,12 @@ _aio_future_new_of_type (GType type)
   AioFuture *self;
 
   if (pool == NULL || pool->head == NULL)
-    return g_object_new (type, NULL);
+    {
+      constructing_internally = TRUE;
+      self = g_object_new (type, NULL);
+      constructing_internally = FALSE;
+      return self;
+    }
 
   self = pool->head;
   pool->head = (AioFuture *) self->link.next;
@@ -332,11 +342,36 @@ aio_future_dispose (GObject *object)
   G_OBJECT_CLASS (aio_future_parent_class)->dispose (object);
 }
 
+/* A future made with g_object_new() from outside the library (a language
+ * binding's default constructor, say) gets the running loop, else the
+ * default one, as aio_future_new() does: a future without a loop could
+ * neither run callbacks nor be awaited. */
+static void
+aio_future_constructed (GObject *object)
+{
+  AioFuture *self = (AioFuture *) object;
+
+  G_OBJECT_CLASS (aio_future_parent_class)->constructed (object);
+
+  if (constructing_internally || self->loop != NULL)
+    return;
+
+  if (G_OBJECT_TYPE (self) == AIO_TYPE_FUTURE)
+    _aio_future_set_loop (self, NULL);
+  else if (G_OBJECT_TYPE (self) == AIO_TYPE_TASK)
+    {
+      _aio_future_set_loop (self, NULL);
+      g_critical ("An AioTask cannot be constructed with g_object_new(): it would have "
+                  "no body; use aio_create_task() or aio_create_stepped_task()");
+    }
+}
+
 static void
 aio_future_class_init (AioFutureClass *klass)
 {
   GObjectClass *object_class = G_OBJECT_CLASS (klass);
 
+  object_class->constructed = aio_future_constructed;
   object_class->dispose = aio_future_dispose;
   object_class->finalize = aio_future_finalize;
   klass->cancel = aio_future_real_cancel;

@@ -587,7 +587,7 @@ aio_task_new (AioLoop        *loop,
       acquired = TRUE;
     }
 
-  self = g_object_new (AIO_TYPE_TASK, NULL);
+  self = _aio_future_new_of_type (AIO_TYPE_TASK);
   _aio_future_set_loop ((AioFuture *) self, loop);
   self->number = _aio_loop_next_task_number ();
   self->func = func;
@@ -1597,7 +1597,7 @@ aio_yield_future (void)
       /* It needs a loop like every future; the global default context's
        * lives as long as the process. */
       AioLoop *loop = aio_loop_ref_for_context (g_main_context_default ());
-      AioFuture *future = g_object_new (AIO_TYPE_FUTURE, NULL);
+      AioFuture *future = _aio_future_new_of_type (AIO_TYPE_FUTURE);
 
       _aio_future_set_loop (future, loop);
       g_object_unref (loop);

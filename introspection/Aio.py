@@ -317,6 +317,20 @@ class Future(_Aio.Future):
     _aio_exc = None
     _aio_callbacks = None
 
+    def __new__(cls, *, loop=None):
+        # As asyncio.Future(loop=None): a future of @loop, or of the running
+        # (else the default) loop.  The bare GObject constructor would make
+        # a future without a loop, which the C library cannot use.
+        if cls is not Future:
+            raise TypeError('%s cannot be created directly' % cls.__name__)
+        if loop is None:
+            loop = get_event_loop()
+        _check_open(loop)
+        return _Aio.Future.new_for_loop(loop)
+
+    def __init__(self, *, loop=None):
+        pass  # made by __new__
+
     def __await__(self):
         if not _is_done(self):
             # The task that runs us waits for this future; once it is
@@ -428,6 +442,9 @@ class Task(_Aio.Task):
 
     Make one with Aio.create_task(coro).  C tasks are Aio.Tasks as well:
     everything here works on them too."""
+
+    def __new__(cls, *args, **kwargs):
+        raise TypeError('create tasks with Aio.create_task() or loop.create_task()')
 
     def cancel(self, msg=None):
         return _Aio.Task.cancel(self, None if msg is None else str(msg))
@@ -1456,6 +1473,14 @@ class Queue(_Aio.Queue):
             t = type(item)
             if not ((t is int and _I32_MIN <= item <= _I32_MAX) or t is float or t is bool):
                 item = _item_value(item)
+            if not _queue_is_full(self):
+                # Room now: no future to make and wait for, as asyncio's
+                # put() goes straight to put_nowait().
+                try:
+                    _put_value_nowait(self, item)
+                except GLib.Error as err:
+                    _raise_gerror(err)
+                return None
             future = _put_value(self, item)
         if _is_resolved(future):
             return None
@@ -1516,6 +1541,8 @@ class Queue(_Aio.Queue):
 
 _exports_later.append('Queue')
 _put_value = _Aio.Queue.put_value
+_put_value_nowait = _Aio.Queue.put_value_nowait
+_queue_is_full = _Aio.Queue.is_full
 _put_value_with_priority = _Aio.Queue.put_value_with_priority
 _queue_get = _Aio.Queue.get
 

@@ -1704,6 +1704,33 @@ test_wait_cancellable (Fixture       *f,
   g_assert_finalize_object (cancellable);
 }
 
+static void
+test_state_g_object_new (Fixture       *f,
+                         gconstpointer  data)
+{
+  AioFuture *future;
+
+  g_test_summary ("A future made with g_object_new(), as a language binding's "
+                  "default constructor makes it, belongs to the default loop like "
+                  "one from aio_future_new() (asyncio: Future() uses the current "
+                  "loop), and works; a task cannot be made that way");
+
+  future = g_object_new (AIO_TYPE_FUTURE, NULL);
+  g_assert_true (aio_future_get_loop (future) == f->loop);
+  aio_future_resolve_int64 (future, 5);
+  g_assert_cmpint (aio_future_get_int64 (future, NULL), ==, 5);
+  g_assert_finalize_object (future);
+
+  g_test_expect_message ("Aio", G_LOG_LEVEL_CRITICAL, "*cannot be constructed with g_object_new*");
+  future = g_object_new (AIO_TYPE_TASK, NULL);
+  g_test_assert_expected_messages ();
+  g_assert_true (aio_future_get_loop (future) == f->loop);
+  /* It never ran and never will; dropping it warns that it is pending. */
+  g_test_expect_message ("Aio", G_LOG_LEVEL_WARNING, "*still pending*");
+  g_object_unref (future);
+  g_test_assert_expected_messages ();
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -1711,6 +1738,7 @@ main (int   argc,
   g_test_init (&argc, &argv, NULL);
 
   TEST ("state/resolve", test_state_resolve);
+  TEST ("state/g-object-new", test_state_g_object_new);
   TEST ("state/reject", test_state_reject);
   TEST ("state/cancel", test_state_cancel);
   TEST ("state/reject-cancelled", test_state_reject_cancelled);

@@ -25,7 +25,7 @@ import gi
 
 gi.require_version('Aio', '1.0')
 gi.require_version('Gtk', '4.0')
-from gi.repository import Aio, GLib, Gtk  # noqa: E402
+from gi.repository import Aio, Gtk  # noqa: E402
 
 
 def blocking_sum(n):

@@ -31,7 +31,7 @@ if INTROSPECTION not in gi.overrides.__path__:
 gi.require_version('Aio', '1.0')
 gi.require_version('Gio', '2.0')
 
-from gi.repository import Aio, GLib, GObject, Gio  # noqa: E402
+from gi.repository import Aio, GLib, GObject, Gio  # noqa: E402,F401 -- for the tests
 
 # The one from the source tree, not an installed one.
 assert os.path.dirname(os.path.abspath(sys.modules['gi.overrides.Aio'].__file__)) == INTROSPECTION

@@ -31,20 +31,20 @@ class ExecutorTest(AioTestCase):
         self.assertEqual(Aio.run(main()), (5, True))
 
     def test_loop_keeps_running(self):
+        # While a worker thread blocks for 0.2 s, the loop goes on ticking.
         ticks = []
 
         async def ticker():
-            for _ in range(5):
+            while True:
                 ticks.append(time.monotonic())
                 await Aio.sleep(0.01)
 
         async def main():
             tick_task = Aio.create_task(ticker())
-            await Aio.to_thread(time.sleep, 0.1)
-            await tick_task
+            await Aio.to_thread(time.sleep, 0.2)
+            tick_task.cancel()
         Aio.run(main())
-        self.assertEqual(len(ticks), 5)
-        self.assertLess(ticks[-1] - ticks[0], 0.09)
+        self.assertGreaterEqual(len(ticks), 5)
 
     def test_exception_identity(self):
         error = OSError('worker failed')

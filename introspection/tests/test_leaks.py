@@ -10,7 +10,7 @@
 import gc
 import threading
 
-from aiotest import Aio, AioTestCase, collect, main, raw
+from aiotest import Aio, AioTestCase, collect, main
 
 
 class Payload:

@@ -105,6 +105,27 @@ class RunTest(AioTestCase):
         Aio.run(main())
         self.assertEqual(log, ['cleaned up'])
 
+    def test_runs_in_threads_at_once(self):
+        # Each thread has its own context, so its own loop.
+        results = {}
+
+        async def main(name):
+            loop = Aio.get_running_loop()
+            await Aio.sleep(0.02)
+            await Aio.gather(*[Aio.sleep(0.001) for _ in range(10)])
+            return name, loop
+
+        def in_thread(name):
+            results[name] = Aio.run(main(name))
+        threads = [threading.Thread(target=in_thread, args=(n,)) for n in 'ab']
+        for thread in threads:
+            thread.start()
+        here = Aio.run(main('main'))
+        for thread in threads:
+            thread.join()
+        self.assertEqual(sorted(results), ['a', 'b'])
+        self.assertEqual(len({results['a'][1], results['b'][1], here[1]}), 3)
+
     def test_get_running_loop_outside(self):
         with self.assertRaises(RuntimeError):
             Aio.get_running_loop()

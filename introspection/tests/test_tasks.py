@@ -339,6 +339,22 @@ class TaskTest(AioTestCase):
             future.cancel()
         Aio.run(main())
 
+    def test_future_constructor(self):
+        # asyncio.Future() works: a future of the running loop.
+        async def main():
+            future = Aio.Future()
+            self.assertEqual(future.get_loop(), Aio.get_running_loop())
+            Aio.get_running_loop().call_soon(future.set_result, 'made directly')
+            return await future
+        self.assertEqual(Aio.run(main()), 'made directly')
+        loop = Aio.new_event_loop()
+        self.assertEqual(Aio.Future(loop=loop).get_loop(), loop)
+        loop.close()
+        with self.assertRaises(RuntimeError):
+            Aio.Future(loop=loop)
+        with self.assertRaises(TypeError):
+            Aio.Task()
+
     def test_many_tasks(self):
         async def child(i):
             await Aio.sleep(0)
