@@ -3112,6 +3112,95 @@ test_fiber_yield_cancel (Fixture       *f,
   g_assert_finalize_object (t);
 }
 
+/* ---- the explicit loop ---------------------------------------------------- */
+
+typedef struct
+{
+  Fixture *f;
+  gdouble  delay;
+  char     name;
+} Sleeper;
+
+static void
+sleeper_body (AioTask  *task,
+              gpointer  user_data)
+{
+  Sleeper *s = user_data;
+
+  log_event (s->f, "%c-start", s->name);
+  g_assert_true (aio_await (aio_sleep (s->delay), NULL));
+  log_event (s->f, "%c-end", s->name);
+}
+
+static void
+test_run_until_complete_others_pending (Fixture       *f,
+                                        gconstpointer  data)
+{
+  Sleeper a = { f, 0.01, 'a' }, b = { f, 0.05, 'b' };
+  AioTask *ta, *tb;
+  g_autoptr(GPtrArray) pending = NULL;
+
+  g_test_summary ("asyncio: when run_until_complete() returns because its future is "
+                  "done, other tasks stay pending, and resume when the loop runs again");
+
+  ta = aio_loop_create_task (f->loop, sleeper_body, &a, NULL);
+  tb = aio_loop_create_task (f->loop, sleeper_body, &b, NULL);
+  g_assert_true (run (f, ta, NULL));
+  g_assert_cmpstr (f->log->str, ==, "a-start b-start a-end");
+
+  pending = aio_loop_all_tasks (f->loop);
+  g_assert_cmpuint (pending->len, ==, 1);
+  g_assert_true (g_ptr_array_index (pending, 0) == tb);
+  g_assert_false (aio_future_is_done (AIO_FUTURE (tb)));
+
+  g_assert_true (run (f, tb, NULL));
+  g_assert_cmpstr (f->log->str, ==, "a-start b-start a-end b-end");
+  g_assert_finalize_object (ta);
+  g_clear_pointer (&pending, g_ptr_array_unref);
+  g_assert_finalize_object (tb);
+}
+
+static void
+executor_job (AioFuture    *future,
+              GCancellable *cancellable,
+              gpointer      user_data)
+{
+  aio_future_resolve_int64 (future, 7);
+}
+
+static void
+test_all_tasks_no_executor_futures (Fixture       *f,
+                                    gconstpointer  data)
+{
+  Sleeper a = { f, 0.01, 'a' };
+  g_autoptr(GPtrArray) tasks = NULL;
+  AioFuture *job;
+  AioTask *ta;
+
+  g_test_summary ("asyncio: run_in_executor() returns a plain future, which "
+                  "all_tasks() does not list; only tasks are listed");
+
+  ta = aio_loop_create_task (f->loop, sleeper_body, &a, NULL);
+  job = aio_loop_run_in_executor (f->loop, NULL, executor_job, NULL, NULL);
+  g_assert_false (AIO_IS_TASK (job));
+
+  tasks = aio_loop_all_tasks (f->loop);
+  g_assert_cmpuint (tasks->len, ==, 1);
+  g_assert_true (g_ptr_array_index (tasks, 0) == ta);
+  g_clear_pointer (&tasks, g_ptr_array_unref);
+
+  g_assert_true (run (f, job, NULL));
+  g_assert_cmpint (aio_future_get_int64 (job, NULL), ==, 7);
+  tasks = aio_loop_all_tasks (f->loop);
+  g_assert_cmpuint (tasks->len, <=, 1);
+  g_clear_pointer (&tasks, g_ptr_array_unref);
+
+  g_assert_true (run (f, ta, NULL));
+  aio_loop_shutdown_default_executor (f->loop);
+  g_assert_finalize_object (job);
+  g_assert_finalize_object (ta);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -3126,6 +3215,8 @@ main (int   argc,
   g_test_set_nonfatal_assertions ();
 
   TEST ("result/types", test_result_types);
+  TEST ("loop/others-stay-pending", test_run_until_complete_others_pending);
+  TEST ("loop/all-tasks-no-executor-futures", test_all_tasks_no_executor_futures);
   TEST ("stepped/yield", test_stepped_yield);
   TEST ("stepped/yield-cancel", test_stepped_yield_cancel);
   TEST ("await/yield-cancel", test_fiber_yield_cancel);
