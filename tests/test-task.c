@@ -2725,8 +2725,11 @@ test_many (Fixture       *f,
     tasks[i] = aio_loop_create_task (f->loop, many_body, GUINT_TO_POINTER (i), NULL);
   g_assert_cmpuint (g_queue_get_length (_aio_loop_get_tasks (f->loop)), ==, n);
 
-  /* One step each: all of them suspended, each holding a stack. */
-  run_sleep (f, 0);
+  /* One step each: all of them suspended, each holding a stack.  Starting
+   * them takes several dispatches of the ready queue, which yields to the
+   * context every millisecond. */
+  for (i = 0; i < 100000 && state.suspended < n; i++)
+    g_main_context_iteration (aio_loop_get_context (f->loop), FALSE);
   g_assert_cmpuint (state.suspended, ==, n);
   g_assert_cmpuint (live_stacks (), >=, n);
   g_test_message ("%u tasks suspended after %.3f s: %u guarded stacks, %u slab stacks",
