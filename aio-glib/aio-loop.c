@@ -233,42 +233,6 @@ ready_should_yield (AioLoop *self,
   return now - started >= self->ready_budget;
 }
 
-/* Runs one batch, the links from @link to @tail.  A long batch (a loop
- * that just made 100 000 tasks) is cut when the dispatch is over its
- * budget: the rest of it goes back to the head of the queue, ahead of
- * what the batch queued, and runs first in the next dispatch, after the
- * context has polled and timers have fired.  Returns whether the batch
- * ran to its end. */
-static gboolean
-ready_run_batch (AioLoop *self,
-                 AioLink *link,
-                 AioLink *tail,
-                 gint64   started)
-{
-  guint ran = 0;
-
-  while (link != NULL)
-    {
-      AioLink *next = link->next;
-
-      link->next = NULL;
-      link->func (link, FALSE);
-      link = next;
-
-      if (link != NULL && self->ready_budget > 0 && ++ran % 64 == 0 &&
-          ready_should_yield (self, started) && !g_atomic_int_get (&self->stopping))
-        {
-          tail->next = self->ready_head;
-          self->ready_head = link;
-          if (self->ready_tail == NULL)
-            self->ready_tail = tail;
-          return FALSE;
-        }
-    }
-
-  return TRUE;
-}
-
 static gboolean
 ready_dispatch (GSource     *source,
                 GSourceFunc  callback,
@@ -276,7 +240,7 @@ ready_dispatch (GSource     *source,
 {
   AioLoop *self = g_object_ref (LOOP_OF (source));
   AioLoop *previous = _aio_loop_current;
-  gint64 started = self->ready_budget > 0 ? g_get_monotonic_time () : 0;
+  gint64 started = 0;
 
   _aio_loop_current = self;
 
@@ -290,14 +254,14 @@ ready_dispatch (GSource     *source,
   for (;;)
     {
       AioLink *batch = self->ready_head;
-      AioLink *tail = self->ready_tail;
 
       self->ready_head = self->ready_tail = NULL;
-      if (!ready_run_batch (self, batch, tail, started))
-        break;
+      run_links (batch, FALSE);
 
       if (self->ready_head == NULL || self->ready_budget == 0)
         break;
+      if (started == 0)
+        started = g_get_monotonic_time ();
       if (ready_should_yield (self, started))
         break;
     }

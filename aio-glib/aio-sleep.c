@@ -12,13 +12,15 @@
 #include "aio-future-private.h"
 #include "aio-loop-private.h"
 
-/* A sleep is a future with its timer inside it: sleeping costs one object
- * and one heap entry, never a GSource. */
+/* A sleep is a future with its timer (or, for a zero delay, its ready
+ * queue link) inside it: sleeping costs one object and one heap entry,
+ * never a GSource. */
 typedef struct
 {
   AioFuture  parent_instance;
 
   AioTimer   timer;
+  AioLink    zero_link;
   gboolean   queued;      /* the timer or the link holds a reference */
 
   /* Owned; moved into the future's value when it resolves. */
@@ -61,6 +63,14 @@ aio_sleep_future_timer (AioTimer *timer,
                         gboolean  discard)
 {
   aio_sleep_future_wake (G_STRUCT_MEMBER_P (timer, -G_STRUCT_OFFSET (AioSleepFuture, timer)),
+                         discard);
+}
+
+static void
+aio_sleep_future_zero (AioLink  *link,
+                       gboolean  discard)
+{
+  aio_sleep_future_wake (G_STRUCT_MEMBER_P (link, -G_STRUCT_OFFSET (AioSleepFuture, zero_link)),
                          discard);
 }
 
@@ -115,7 +125,9 @@ static void
 aio_sleep_future_reset (AioSleepFuture *self)
 {
   memset (&self->timer, 0, sizeof self->timer);
+  memset (&self->zero_link, 0, sizeof self->zero_link);
   self->timer.func = aio_sleep_future_timer;
+  self->zero_link.func = aio_sleep_future_zero;
 }
 
 static gboolean
@@ -159,10 +171,12 @@ aio_sleep_future_arm (AioSleepFuture *self,
   self->queued = TRUE;
   g_object_ref (self);
 
-  /* asyncio treats negative delays as zero.  A zero delay is due at once
-   * and fires on the next iteration with the other due timers, in
-   * deadline order among them. */
-  _aio_loop_add_timer (loop, &self->timer, _aio_loop_seconds_to_deadline (seconds));
+  /* asyncio treats negative delays as zero; a zero delay completes on the
+   * next iteration through the ready queue, with no heap traffic. */
+  if (!(seconds > 0))
+    _aio_loop_push_ready (loop, &self->zero_link);
+  else
+    _aio_loop_add_timer (loop, &self->timer, _aio_loop_seconds_to_deadline (seconds));
 }
 
 static AioFuture *
