@@ -61,6 +61,7 @@
 #include <math.h>
 
 #include "aio-error.h"
+#include "aio-future-private.h"
 #include "aio-timeout.h"
 #include "aio-waiter-private.h"
 
@@ -294,7 +295,7 @@ aio_timeout_expired (AioTimeout *scope)
 }
 
 /**
- * aio_timeout_exit:
+ * aio_timeout_exit: (skip)
  * @scope: (transfer full): the [class@Aio.Timeout] to close
  * @error: (nullable): the error of the scope's body: `NULL` or the error
  *   its failed await reported; on return, the error to report
@@ -369,4 +370,43 @@ aio_timeout_exit (AioTimeout  *scope,
   g_clear_object (&scope->task);
   g_object_unref (scope);
   return ok;
+}
+
+/**
+ * aio_timeout_exit_with:
+ * @scope: (transfer full): the [class@Aio.Timeout] to close
+ * @body_cancelled: whether the body's last await reported
+ *   `G_IO_ERROR_CANCELLED`
+ * @error: return location for the error to report
+ *
+ * Closes @scope as [method@Aio.Timeout.exit] does, for language bindings,
+ * which cannot pass in an error that is already set: they say whether the
+ * body was cancelled instead.
+ *
+ * Returns: %TRUE when the body counts as a success; %FALSE with
+ *   `G_IO_ERROR_TIMED_OUT` when the scope's deadline cancelled it, or with
+ *   `G_IO_ERROR_CANCELLED` when it was cancelled from elsewhere
+ *
+ * Since: 1.0
+ */
+gboolean
+aio_timeout_exit_with (AioTimeout  *scope,
+                       gboolean     body_cancelled,
+                       GError     **error)
+{
+  GError *body_error = NULL;
+
+  g_return_val_if_fail (AIO_IS_TIMEOUT (scope), FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  if (body_cancelled)
+    body_error = _aio_future_new_cancelled_error (NULL);
+
+  aio_timeout_exit (scope, &body_error);
+  if (body_error != NULL)
+    {
+      g_propagate_error (error, body_error);
+      return FALSE;
+    }
+  return TRUE;
 }

@@ -35,5 +35,9 @@ gboolean    aio_timeout_expired     (AioTimeout  *scope);
 AIO_AVAILABLE_IN_1_0
 gboolean    aio_timeout_exit        (AioTimeout  *scope,
                                      GError     **error);
+AIO_AVAILABLE_IN_1_0
+gboolean    aio_timeout_exit_with   (AioTimeout  *scope,
+                                     gboolean     body_cancelled,
+                                     GError     **error);
 
 G_END_DECLS

@@ -64,6 +64,19 @@ test_expires (Fixture *f)
   g_clear_error (&error);
   g_assert_true (aio_await (aio_sleep (0.001), &error));
   g_assert_true (aio_yield (&error));
+
+  /* The bindings' form says whether the body was cancelled. */
+  scope = aio_timeout_enter (0.01);
+  g_assert_false (aio_await (aio_sleep (5.0), NULL));
+  g_assert_false (aio_timeout_exit_with (scope, TRUE, &error));
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT);
+  g_clear_error (&error);
+  g_assert_cmpuint (aio_task_cancelling (current ()), ==, 0);
+
+  scope = aio_timeout_enter (5.0);
+  g_assert_true (aio_await (aio_sleep (0.001), NULL));
+  g_assert_true (aio_timeout_exit_with (scope, FALSE, &error));
+  g_assert_no_error (error);
 }
 
 static void
