@@ -1265,13 +1265,15 @@ class _TimeoutScope:
 
     async def __aexit__(self, exc_type, exc, tb):
         scope = self._scope
-        fired = scope.expired()
-        # exit() disarms the timer and, when it fired, takes the scope's
-        # cancellation back from the task (asyncio's uncancel()).
-        scope.exit()
-        if fired and exc_type is not None and issubclass(exc_type, CancelledError) \
-                and _Aio.Task.cancelling(self._task) <= self._cancelling:
-            raise TimeoutError() from exc
+        body_cancelled = exc_type is not None and issubclass(exc_type, CancelledError)
+        # exit_with() disarms the timer and, when it fired, takes the
+        # scope's cancellation back from the task (asyncio's uncancel()); it
+        # fails with TIMED_OUT when the cancellation was the scope's own.
+        try:
+            scope.exit_with(body_cancelled)
+        except GLib.Error as error:
+            if error.matches(Gio.io_error_quark(), Gio.IOErrorEnum.TIMED_OUT):
+                raise TimeoutError() from exc
         return None
 
 
