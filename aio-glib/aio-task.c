@@ -68,7 +68,6 @@
 #include "aio-fiber-private.h"
 #include "aio-future-private.h"
 #include "aio-loop-private.h"
-#include "aio-task-private.h"
 #include "aio-task.h"
 
 struct _AioTask
