@@ -91,6 +91,10 @@ struct _AioFutureClass
 #define AIO_FUTURE_CLASS(klass)     (G_TYPE_CHECK_CLASS_CAST ((klass), AIO_TYPE_FUTURE, AioFutureClass))
 #define AIO_FUTURE_GET_CLASS(obj)   (G_TYPE_INSTANCE_GET_CLASS ((obj), AIO_TYPE_FUTURE, AioFutureClass))
 
+/* Drops a reference on @future, recycling it at once when it was the last
+ * one (see aio-future.c); for the library's hot paths. */
+void      _aio_future_unref           (AioFuture      *future);
+
 /* A new future of @type (AioFuture or a subclass with a recycle() hook),
  * from the calling thread's pool when it has one; then set its loop. */
 gpointer  _aio_future_new_of_type     (GType           type);

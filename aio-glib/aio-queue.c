@@ -381,7 +381,7 @@ aio_queue_wake_getters (AioQueue *self)
         break;
       self->n_woken_getters++;
       _aio_waiter_schedule (waiter);
-      g_object_unref (waiter);
+      _aio_future_unref ((AioFuture *) waiter);
     }
 }
 
@@ -397,7 +397,7 @@ aio_queue_wake_putters (AioQueue *self)
         break;
       self->n_woken_putters++;
       _aio_waiter_schedule (waiter);
-      g_object_unref (waiter);
+      _aio_future_unref ((AioFuture *) waiter);
     }
 }
 
@@ -1192,7 +1192,7 @@ aio_queue_put_orphan (AioQueue *self,
    * never holds more than maxsize items. */
   waiter = aio_queue_new_putter (self, entry);
   waiter->orphan = TRUE;
-  g_object_unref (waiter);
+  _aio_future_unref ((AioFuture *) waiter);
 }
 
 static void

@@ -386,7 +386,8 @@ aio_task_run_step (AioTask   *self,
   self->in_body = FALSE;
   current_task = previous;
 
-  g_clear_object (&completed);
+  if (completed != NULL)
+    _aio_future_unref (completed);
 
   if (self->finished)
     {
@@ -1217,7 +1218,7 @@ aio_await_internal (AioFuture  *future,
     {
       g_set_error_literal (error, AIO_ERROR, AIO_ERROR_NOT_IN_TASK,
                            _("aio_await() can only be called from the body of a task"));
-      g_object_unref (future);
+      _aio_future_unref (future);
       return NULL;
     }
 
@@ -1234,7 +1235,7 @@ aio_await_internal (AioFuture  *future,
     {
       g_set_error_literal (error, AIO_ERROR, AIO_ERROR_INVALID_STATE,
                            _("A task cannot await itself"));
-      g_object_unref (future);
+      _aio_future_unref (future);
       return NULL;
     }
 
@@ -1242,7 +1243,7 @@ aio_await_internal (AioFuture  *future,
     {
       g_set_error_literal (error, AIO_ERROR, AIO_ERROR_INVALID_STATE,
                            _("The future belongs to another loop than the task"));
-      g_object_unref (future);
+      _aio_future_unref (future);
       return NULL;
     }
 
@@ -1265,7 +1266,7 @@ resumed:
       self->must_cancel = FALSE;
       self->cancel_delivered = TRUE;
       g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_CANCELLED, aio_task_cancel_text (self));
-      g_object_unref (future);
+      _aio_future_unref (future);
       return NULL;
     }
 
@@ -1273,7 +1274,7 @@ resumed:
     {
       if (aio_future_is_cancelled (future) && self->n_cancels > 0)
         self->cancel_delivered = TRUE;
-      g_object_unref (future);
+      _aio_future_unref (future);
       return NULL;
     }
 
@@ -1310,7 +1311,7 @@ aio_await (AioFuture  *future,
   if (future == NULL)
     return FALSE;
 
-  g_object_unref (future);
+  _aio_future_unref (future);
   return TRUE;
 }
 
@@ -1337,7 +1338,7 @@ aio_await_boolean (AioFuture  *future,
   if ((future = aio_await_internal (future, error)) == NULL)
     return FALSE;
   value = aio_future_get_boolean (future, NULL);
-  g_object_unref (future);
+  _aio_future_unref (future);
   return value;
 }
 
@@ -1364,7 +1365,7 @@ aio_await_int64 (AioFuture  *future,
   if ((future = aio_await_internal (future, error)) == NULL)
     return 0;
   value = aio_future_get_int64 (future, NULL);
-  g_object_unref (future);
+  _aio_future_unref (future);
   return value;
 }
 
@@ -1391,7 +1392,7 @@ aio_await_double (AioFuture  *future,
   if ((future = aio_await_internal (future, error)) == NULL)
     return 0.0;
   value = aio_future_get_double (future, NULL);
-  g_object_unref (future);
+  _aio_future_unref (future);
   return value;
 }
 
@@ -1419,7 +1420,7 @@ aio_await_string (AioFuture  *future,
   if ((future = aio_await_internal (future, error)) == NULL)
     return NULL;
   value = g_strdup (aio_future_get_string (future, NULL));
-  g_object_unref (future);
+  _aio_future_unref (future);
   return value;
 }
 
@@ -1450,7 +1451,7 @@ aio_await_object (AioFuture  *future,
   value = aio_future_get_object (future, NULL);
   if (value != NULL)
     g_object_ref (value);
-  g_object_unref (future);
+  _aio_future_unref (future);
   return value;
 }
 
@@ -1505,7 +1506,7 @@ aio_await_pointer (AioFuture  *future,
       break;
     }
 
-  g_object_unref (future);
+  _aio_future_unref (future);
   return value;
 }
 
@@ -1536,7 +1537,7 @@ aio_await_value (AioFuture  *future,
   if ((future = aio_await_internal (future, error)) == NULL)
     return FALSE;
   ok = aio_future_get_value (future, value, error);
-  g_object_unref (future);
+  _aio_future_unref (future);
   return ok;
 }
 

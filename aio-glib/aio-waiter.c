@@ -26,7 +26,7 @@ static void
 aio_waiter_cancelled_in_loop (AioWaiter *self)
 {
   if (self->list != NULL)
-    g_object_unref (_aio_waiter_unlist (self));
+    _aio_future_unref ((AioFuture *) _aio_waiter_unlist (self));
 }
 
 static void
@@ -37,7 +37,7 @@ aio_waiter_cancel_link (AioLink  *link,
 
   if (!discard)
     aio_waiter_cancelled_in_loop (self);
-  g_object_unref (self);
+  _aio_future_unref ((AioFuture *) self);
 }
 
 static gboolean
@@ -173,7 +173,7 @@ _aio_waiter_pop_pending (GQueue *list)
 
       if (_aio_future_state ((AioFuture *) waiter) == AIO_FUTURE_PENDING)
         return waiter;
-      g_object_unref (waiter);
+      _aio_future_unref ((AioFuture *) waiter);
     }
 
   return NULL;
@@ -190,7 +190,7 @@ _aio_waiter_has_pending (GQueue *list)
 
       if (_aio_future_state ((AioFuture *) waiter) == AIO_FUTURE_PENDING)
         return TRUE;
-      g_object_unref (_aio_waiter_unlist (waiter));
+      _aio_future_unref ((AioFuture *) _aio_waiter_unlist (waiter));
     }
 
   return FALSE;
@@ -206,7 +206,7 @@ aio_waiter_wake_link (AioLink  *link,
   if (!discard)
     self->wake (self->owner, self);
   g_clear_object (&self->owner_ref);
-  g_object_unref (self);
+  _aio_future_unref ((AioFuture *) self);
 }
 
 void
@@ -247,7 +247,7 @@ _aio_waiter_schedule (AioWaiter *waiter)
                   G_OBJECT_TYPE_NAME (waiter->owner), waiter->owner, loop);
       waiter->woken = FALSE;
       g_clear_object (&waiter->owner_ref);
-      g_object_unref (waiter);
+      _aio_future_unref ((AioFuture *) waiter);
     }
 }
 
@@ -260,7 +260,7 @@ _aio_waiter_reject_all (GQueue *list,
   while ((waiter = _aio_waiter_pop_pending (list)) != NULL)
     {
       _aio_sync_reject ((AioFuture *) waiter, g_error_copy (error), FALSE);
-      g_object_unref (waiter);
+      _aio_future_unref ((AioFuture *) waiter);
     }
 
   g_error_free (error);
@@ -278,7 +278,7 @@ _aio_waiter_resolve_all (GQueue   *list,
         _aio_sync_resolve_boolean ((AioFuture *) waiter, TRUE, FALSE);
       else
         _aio_sync_resolve ((AioFuture *) waiter, FALSE);
-      g_object_unref (waiter);
+      _aio_future_unref ((AioFuture *) waiter);
     }
 }
 
