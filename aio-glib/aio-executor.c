@@ -342,11 +342,12 @@ aio_executor_submit (AioExecutor     *executor,
  * @executor: an [iface@Aio.Executor]
  * @wait: whether to block until the running jobs have returned
  *
- * Shuts @executor down (asyncio's `Executor.shutdown()`): later jobs fail
- * with `AIO_ERROR_CLOSED`, and jobs that were queued but not started are
- * cancelled, without running. With @wait, this blocks until the jobs
- * already running have returned; their outcomes reach their futures when
- * the loop next runs.
+ * Shuts @executor down (`Executor.shutdown()` of Python's
+ * concurrent.futures, which asyncio uses): later jobs fail with
+ * `AIO_ERROR_CLOSED`; jobs already submitted still run. With @wait, this
+ * blocks until all of them have returned; their outcomes reach their
+ * futures when the loop next runs. (Cancel a job's future to keep it from
+ * starting.)
  *
  * Shutting down twice is allowed; the second call only waits. A job may
  * shut down its own executor, but not wait for it: that is a programmer
@@ -417,16 +418,7 @@ typedef struct
   AioExecutorFunc  func;
   gpointer         data;
   GDestroyNotify   destroy;
-  /* Under the state's mutex: shutdown() released the job already and the
-   * worker that pops the item only frees it. */
-  gboolean         dropped;
 } WorkItem;
-
-typedef struct
-{
-  gpointer       data;
-  GDestroyNotify destroy;
-} DroppedJob;
 
 static WorkState *
 work_state_new (void)
@@ -497,18 +489,13 @@ work_state_add (WorkState       *state,
   return item;
 }
 
-/* In a worker: runs the item, unless shutdown() dropped it, and frees it. */
+/* In a worker: runs the item and frees it. */
 static void
 work_item_run (WorkItem *item)
 {
   WorkState *state = item->state;
 
   g_mutex_lock (&state->mutex);
-  if (item->dropped)
-    {
-      g_mutex_unlock (&state->mutex);
-      goto out;
-    }
   g_queue_unlink (&state->queued, &item->link);
   state->running++;
   g_mutex_unlock (&state->mutex);
@@ -522,7 +509,6 @@ work_item_run (WorkItem *item)
     g_cond_broadcast (&state->cond);
   g_mutex_unlock (&state->mutex);
 
-out:
   work_state_unref (state);
   g_free (item);
 }
@@ -531,38 +517,15 @@ static void
 work_state_shutdown (WorkState *state,
                      gboolean   wait)
 {
-  g_autoptr(GArray) dropped = g_array_new (FALSE, FALSE, sizeof (DroppedJob));
-  GList *link;
-
-  /* The dropped items stay in the workers' queue until a worker pops and
-   * frees them, so what we need of them is copied out under the lock. */
+  /* As concurrent.futures' shutdown() with cancel_futures=False, which is
+   * what asyncio's shutdown_default_executor() calls: jobs already
+   * submitted still run, later ones are refused. */
   g_mutex_lock (&state->mutex);
   state->shut_down = TRUE;
-  while ((link = g_queue_pop_head_link (&state->queued)) != NULL)
-    {
-      WorkItem *item = link->data;
-      DroppedJob job = { item->data, item->destroy };
-
-      item->dropped = TRUE;
-      g_array_append_val (dropped, job);
-    }
-  g_mutex_unlock (&state->mutex);
-
-  for (guint i = 0; i < dropped->len; i++)
-    {
-      DroppedJob *job = &g_array_index (dropped, DroppedJob, i);
-
-      if (job->destroy != NULL)
-        job->destroy (job->data);
-    }
-
   if (wait)
-    {
-      g_mutex_lock (&state->mutex);
-      while (state->running > 0)
-        g_cond_wait (&state->cond, &state->mutex);
-      g_mutex_unlock (&state->mutex);
-    }
+    while (state->running > 0 || !g_queue_is_empty (&state->queued))
+      g_cond_wait (&state->cond, &state->mutex);
+  g_mutex_unlock (&state->mutex);
 }
 
 /* ---- the loop's default executor ----------------------------------------- */
@@ -663,10 +626,9 @@ aio_loop_set_default_executor (AioLoop     *loop,
  * aio_loop_shutdown_default_executor:
  * @loop: an [class@Aio.Loop]
  *
- * Shuts @loop's default executor down and blocks until its running jobs
- * have returned (asyncio's `loop.shutdown_default_executor()`); queued
- * jobs are cancelled. Their outcomes reach their futures when the loop
- * next runs. Later calls of [method@Aio.Loop.run_in_executor] without an
+ * Shuts @loop's default executor down and blocks until the jobs given to
+ * it have returned (asyncio's `loop.shutdown_default_executor()`). Their
+ * outcomes reach their futures when the loop next runs. Later calls of [method@Aio.Loop.run_in_executor] without an
  * executor fail with `AIO_ERROR_CLOSED`.
  *
  * [method@Aio.Loop.close] does not wait for executors; [func@Aio.run] calls
@@ -884,9 +846,9 @@ aio_thread_pool_executor_finalize (GObject *object)
 {
   AioThreadPoolExecutor *self = (AioThreadPoolExecutor *) object;
 
-  /* Neither immediate nor waiting: the queued items are still run (or
-   * freed, if shutdown() dropped them) and the pool goes away with its
-   * last worker.  This may run in one of the pool's own workers. */
+  /* Neither immediate nor waiting: the queued items are still run and the
+   * pool goes away with its last worker.  This may run in one of the
+   * pool's own workers. */
   g_thread_pool_free (self->pool, FALSE, FALSE);
   work_state_unref (self->state);
 
