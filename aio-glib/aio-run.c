@@ -79,8 +79,8 @@ cancel_all_tasks (AioLoop *loop)
  *    while it runs;
  * 3. runs the main task until it is done;
  * 4. cancels every task still pending and waits for them;
- * 5. shuts down the loop's default executor, waiting for its running
- *    jobs;
+ * 5. shuts down the loop's default executor, waiting for the jobs given
+ *    to it;
  * 6. closes the loop.
  *
  * This is the same as:
