@@ -109,9 +109,14 @@ now_s (void)
   return g_get_monotonic_time () / 1e6;
 }
 
-/* The children of a gather, in order, each resolved with its index. */
+/* What each child of a gather must be, given its index. */
+typedef gboolean (*ChildCheck) (AioFuture *child,
+                                guint      index);
+
+/* The gather resolved, with its n children in order, each passing @check. */
 static gboolean
-check_indices (AioFuture *gather)
+check_children (AioFuture  *gather,
+                ChildCheck  check)
 {
   GPtrArray *children;
 
@@ -121,9 +126,30 @@ check_indices (AioFuture *gather)
   if (children == NULL || children->len != bench.n)
     return FALSE;
   for (guint i = 0; i < children->len; i++)
-    if (aio_future_get_int64 (g_ptr_array_index (children, i), NULL) != i)
+    if (!check (g_ptr_array_index (children, i), i))
       return FALSE;
   return TRUE;
+}
+
+static gboolean
+returned_index (AioFuture *child,
+                guint      index)
+{
+  return aio_future_get_int64 (child, NULL) == index;
+}
+
+static gboolean
+was_cancelled (AioFuture *child,
+               guint      index)
+{
+  return aio_future_is_cancelled (child);
+}
+
+static gboolean
+summed (AioFuture *child,
+        guint      index)
+{
+  return aio_future_get_int64 (child, NULL) == EXECUTOR_EXPECTED;
 }
 
 /* ---- spawn: n tasks each yield once and return their index --------------- */
@@ -207,21 +233,6 @@ cancel_step_child (AioTask   *task,
   return NULL;
 }
 
-static gboolean
-check_cancelled (AioFuture *gather)
-{
-  GPtrArray *children;
-
-  if (gather == NULL || !aio_future_is_resolved (gather))
-    return FALSE;
-  children = aio_future_get_futures (gather, NULL);
-  if (children == NULL || children->len != bench.n)
-    return FALSE;
-  for (guint i = 0; i < children->len; i++)
-    if (!aio_future_is_cancelled (g_ptr_array_index (children, i)))
-      return FALSE;
-  return (bench.t1 - bench.t0) / 1e6 < CANCEL_DELAY / 2;
-}
 
 /* ---- executor: n blocking calls on the default thread pool --------------- */
 
@@ -237,21 +248,6 @@ blocking_sum (AioFuture    *future,
   aio_future_resolve_int64 (future, total);
 }
 
-static gboolean
-check_executor (AioFuture *gather)
-{
-  GPtrArray *children;
-
-  if (gather == NULL || !aio_future_is_resolved (gather))
-    return FALSE;
-  children = aio_future_get_futures (gather, NULL);
-  if (children == NULL || children->len != bench.n)
-    return FALSE;
-  for (guint i = 0; i < children->len; i++)
-    if (aio_future_get_int64 (g_ptr_array_index (children, i), NULL) != EXECUTOR_EXPECTED)
-      return FALSE;
-  return TRUE;
-}
 
 /* ---- timers: n tasks sleep distinct delays covering [0, 1) s ------------- */
 
@@ -496,14 +492,14 @@ workload_check (void)
   gdouble seconds = (bench.t1 - bench.t0) / 1e6;
 
   if (strcmp (w, "spawn") == 0)
-    return check_indices (bench.gather);
+    return check_children (bench.gather, returned_index);
   if (strcmp (w, "sleepers") == 0)
-    return check_indices (bench.gather) && bench.gauge_peak == bench.n &&
+    return check_children (bench.gather, returned_index) && bench.gauge_peak == bench.n &&
            seconds >= SLEEPERS_DELAY && seconds < SLEEPERS_DELAY + 1.0 + bench.n * 50e-6;
   if (strcmp (w, "cancel") == 0)
-    return check_cancelled (bench.gather);
+    return check_children (bench.gather, was_cancelled) && seconds < CANCEL_DELAY / 2;
   if (strcmp (w, "executor") == 0)
-    return check_executor (bench.gather);
+    return check_children (bench.gather, summed);
   if (strcmp (w, "timers") == 0)
     return aio_future_is_resolved (bench.gather) && check_timers ();
   return aio_future_is_resolved (bench.gather) &&
