@@ -132,6 +132,36 @@ void      _aio_future_copy_outcome    (AioFuture      *future,
 GError   *_aio_future_new_cancelled_error (const char *message);
 gboolean  _aio_error_is_cancelled     (const GError   *error);
 
+/* AIO_IS_FUTURE() for the library's own argument checks.  GType's check
+ * is inline only for an instance of exactly the type asked for; every
+ * subclass (tasks, sleeps, waiters) costs a call into GType's type tree,
+ * several per await.  This remembers the last few types that passed: a
+ * GType, once registered, is never reused for another type. */
+#define AIO_FUTURE_TYPE_CACHE 4
+extern GType _aio_future_type_cache[AIO_FUTURE_TYPE_CACHE];
+gboolean  _aio_is_future_slow         (gconstpointer   instance);
+
+static inline gboolean
+_aio_is_future (gconstpointer instance)
+{
+  const GTypeInstance *i = instance;
+  GType type;
+
+  if (G_UNLIKELY (i == NULL || i->g_class == NULL))
+    return FALSE;
+  type = i->g_class->g_type;
+  for (guint k = 0; k < AIO_FUTURE_TYPE_CACHE; k++)
+    if (type == g_atomic_pointer_get ((GType *) &_aio_future_type_cache[k]))
+      return TRUE;
+  return _aio_is_future_slow (instance);
+}
+
+/* Inside the library, AIO_IS_FUTURE() is the cached check (criticals
+ * still name AIO_IS_FUTURE, as g_return_if_fail() quotes its argument
+ * unexpanded). */
+#undef AIO_IS_FUTURE
+#define AIO_IS_FUTURE(obj) (_aio_is_future (obj))
+
 static inline AioFutureState
 _aio_future_state (AioFuture *future)
 {

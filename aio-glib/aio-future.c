@@ -158,7 +158,7 @@ aio_future_release (AioFuture *self)
 
   _aio_future_clear_value (self);
   g_clear_error (&self->error);
-  g_clear_object (&self->loop);
+  _aio_clear_ref (&self->loop);
 }
 
 static void
@@ -167,6 +167,25 @@ aio_future_finalize (GObject *object)
   aio_future_release ((AioFuture *) object);
 
   G_OBJECT_CLASS (aio_future_parent_class)->finalize (object);
+}
+
+GType _aio_future_type_cache[AIO_FUTURE_TYPE_CACHE];
+
+gboolean
+_aio_is_future_slow (gconstpointer instance)
+{
+  static gint next;
+  GType type;
+
+  if (!g_type_check_instance_is_a ((GTypeInstance *) instance, AIO_TYPE_FUTURE))
+    return FALSE;
+
+  /* Racing threads may overwrite each other's entries: any entry holds a
+   * type that passed, and a miss only costs the slow check again. */
+  type = G_TYPE_FROM_INSTANCE (instance);
+  g_atomic_pointer_set ((GType *) &_aio_future_type_cache[(guint) g_atomic_int_add (&next, 1) % AIO_FUTURE_TYPE_CACHE],
+                        type);
+  return TRUE;
 }
 
 /* ---- recycling ----------------------------------------------------------- */
@@ -216,7 +235,7 @@ future_pools_drain (gpointer data)
 
         pools->pools[i].head = (AioFuture *) future->link.next;
         future->link.next = NULL;
-        g_object_unref (future);
+        _aio_unref (future);
       }
   future_pools = NULL;
   g_free (pools);
@@ -305,7 +324,7 @@ aio_future_recycle (AioFuture *self,
   memset ((char *) self + sizeof (GObject), 0, sizeof (AioFuture) - sizeof (GObject));
 
   if (from_dispose)
-    g_object_ref (self);
+    _aio_ref (self);
   self->link.next = (AioLink *) pool->head;
   pool->head = self;
   pool->length++;
@@ -327,7 +346,7 @@ _aio_future_unref (AioFuture *self)
       aio_future_recycle (self, FALSE))
     return;
 
-  g_object_unref (self);
+  _aio_unref (self);
 }
 
 /* Set while the library constructs a future itself, and sets its loop
@@ -414,7 +433,7 @@ _aio_future_set_loop (AioFuture *self,
 
   if (loop == NULL)
     loop = _aio_loop_get_current_or_default ();
-  self->loop = g_object_ref (loop);
+  self->loop = _aio_ref (loop);
 }
 
 static inline AioFuture *
@@ -798,7 +817,7 @@ aio_future_run_callbacks_link (AioLink  *link,
   self->scheduled = FALSE;
   if (!discard)
     aio_future_run_callbacks (self);
-  g_object_unref (self);
+  _aio_unref (self);
 }
 
 /* Loop thread: the completion is now visible to the loop; queue the
@@ -813,7 +832,7 @@ aio_future_schedule_callbacks (AioFuture *self)
   self->scheduled = TRUE;
   self->link.func = aio_future_run_callbacks_link;
   _aio_loop_push_ready (self->loop, &self->link);
-  g_object_ref (self);
+  _aio_ref (self);
 }
 
 static void
@@ -824,7 +843,7 @@ aio_future_inbox_link (AioLink  *link,
 
   if (!discard)
     aio_future_schedule_callbacks (self);
-  g_object_unref (self);
+  _aio_unref (self);
 }
 
 void
@@ -851,10 +870,10 @@ _aio_future_publish (AioFuture      *self,
        * hand over through its inbox, holding a reference until the loop
        * thread has taken it.  A worker never takes the loop's context,
        * which would race with the loop's thread taking it. */
-      g_object_ref (self);
+      _aio_ref (self);
       self->link.func = aio_future_inbox_link;
       if (!_aio_loop_push_inbox (self->loop, &self->link))
-        g_object_unref (self);
+        _aio_unref (self);
     }
 }
 
@@ -870,9 +889,9 @@ _aio_future_publish_now (AioFuture      *self,
 
   if (!self->scheduled && aio_future_has_callbacks (self))
     {
-      g_object_ref (self);
+      _aio_ref (self);
       aio_future_run_callbacks (self);
-      g_object_unref (self);
+      _aio_unref (self);
     }
 }
 
@@ -1789,7 +1808,7 @@ aio_future_wait_done (AioFuture *future,
   if (task != NULL)
     {
       g_task_return_boolean (task, TRUE);
-      g_object_unref (task);
+      _aio_unref (task);
     }
 }
 
@@ -1804,7 +1823,7 @@ aio_future_wait_cancelled (GCancellable *cancellable,
   /* Waiting stops; the future itself goes on, as a GIO wait would. */
   g_task_return_error_if_cancelled (task);
   aio_future_remove_done_callback (future, wait->callback_id);
-  g_object_unref (task);
+  _aio_unref (task);
   return G_SOURCE_REMOVE;
 }
 
@@ -1841,7 +1860,7 @@ aio_future_wait_async (AioFuture           *future,
 
   if (g_task_return_error_if_cancelled (task))
     {
-      g_object_unref (task);
+      _aio_unref (task);
       return;
     }
 

@@ -6,6 +6,7 @@
 #pragma once
 
 #include "aio-loop.h"
+#include "aio-object-private.h"
 
 G_BEGIN_DECLS
 

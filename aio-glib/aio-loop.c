@@ -145,7 +145,7 @@ registry_lookup (GMainContext *context)
     {
       loop = g_hash_table_lookup (registry, context);
       if (loop != NULL)
-        g_object_ref (loop);
+        _aio_ref (loop);
     }
   G_UNLOCK (registry);
 
@@ -238,7 +238,7 @@ ready_dispatch (GSource     *source,
                 GSourceFunc  callback,
                 gpointer     user_data)
 {
-  AioLoop *self = g_object_ref (LOOP_OF (source));
+  AioLoop *self = _aio_ref (LOOP_OF (source));
   AioLoop *previous = _aio_loop_current;
   gint64 started = 0;
 
@@ -267,7 +267,7 @@ ready_dispatch (GSource     *source,
     }
 
   _aio_loop_current = previous;
-  g_object_unref (self);
+  _aio_unref (self);
   return G_SOURCE_CONTINUE;
 }
 
@@ -430,7 +430,7 @@ timer_dispatch (GSource     *source,
                 GSourceFunc  callback,
                 gpointer     user_data)
 {
-  AioLoop *self = g_object_ref (LOOP_OF (source));
+  AioLoop *self = _aio_ref (LOOP_OF (source));
   AioLoop *previous = _aio_loop_current;
   guint64 seq_limit = self->timer_seq;
   gint64 now = g_get_monotonic_time ();
@@ -450,7 +450,7 @@ timer_dispatch (GSource     *source,
     }
 
   _aio_loop_current = previous;
-  g_object_unref (self);
+  _aio_unref (self);
   return G_SOURCE_CONTINUE;
 }
 
@@ -526,14 +526,14 @@ inbox_dispatch (GSource     *source,
                 GSourceFunc  callback,
                 gpointer     user_data)
 {
-  AioLoop *self = g_object_ref (LOOP_OF (source));
+  AioLoop *self = _aio_ref (LOOP_OF (source));
   AioLoop *previous = _aio_loop_current;
 
   _aio_loop_current = self;
   run_links (inbox_take (self), FALSE);
   _aio_loop_current = previous;
 
-  g_object_unref (self);
+  _aio_unref (self);
   return G_SOURCE_CONTINUE;
 }
 
@@ -827,7 +827,7 @@ aio_loop_get_default (void)
   G_UNLOCK (registry);
 
   if (!keep)
-    g_object_unref (loop);
+    _aio_unref (loop);
 
   g_main_context_unref (context);
   return loop;
@@ -1002,7 +1002,7 @@ aio_loop_begin_run (AioLoop   *self,
   g_main_context_unref (thread_default);
 
   g_atomic_pointer_set (&self->thread, g_thread_self ());
-  g_object_ref (self);
+  _aio_ref (self);
   self->running = TRUE;
   *previous = _aio_loop_current;
   _aio_loop_current = self;
@@ -1022,7 +1022,7 @@ aio_loop_end_run (AioLoop  *self,
   if (pushed)
     g_main_context_pop_thread_default (self->context);
   g_main_context_release (self->context);
-  g_object_unref (self);
+  _aio_unref (self);
 }
 
 /**
@@ -1075,7 +1075,7 @@ aio_loop_run_until_complete (AioLoop    *loop,
   /* Wait for a done callback of our own rather than the future's state:
    * a future completed by another thread is done before its callbacks ran,
    * and asyncio returns only once the callbacks added before ours have. */
-  g_object_ref (future);
+  _aio_ref (future);
   callback_id = aio_future_add_done_callback (future, run_until_complete_done, &seen, NULL);
   while (!seen && !g_atomic_int_get (&loop->stopping))
     g_main_context_iteration (loop->context, TRUE);
@@ -1086,7 +1086,7 @@ aio_loop_run_until_complete (AioLoop    *loop,
 
   if (_aio_future_state (future) == AIO_FUTURE_PENDING)
     {
-      g_object_unref (future);
+      _aio_unref (future);
       g_set_error_literal (error, AIO_ERROR, AIO_ERROR_STOPPED,
                            _("The event loop stopped before the future completed"));
       return FALSE;
@@ -1094,11 +1094,11 @@ aio_loop_run_until_complete (AioLoop    *loop,
 
   if (!aio_future_propagate (future, error))
     {
-      g_object_unref (future);
+      _aio_unref (future);
       return FALSE;
     }
 
-  g_object_unref (future);
+  _aio_unref (future);
   return TRUE;
 }
 
@@ -1216,7 +1216,7 @@ aio_loop_close (AioLoop *loop)
   if (g_atomic_int_get (&loop->closed))
     return;
 
-  g_object_ref (loop);
+  _aio_ref (loop);
 
   g_mutex_lock (&loop->inbox_mutex);
   g_atomic_int_set (&loop->closed, TRUE);
@@ -1255,16 +1255,16 @@ aio_loop_close (AioLoop *loop)
       gpointer task = task_link->data;
 
       task_link->data = NULL;
-      g_object_unref (task);
+      _aio_unref (task);
     }
 
   if (loop->owned_by_registry)
     {
       loop->owned_by_registry = FALSE;
-      g_object_unref (loop);
+      _aio_unref (loop);
     }
 
-  g_object_unref (loop);
+  _aio_unref (loop);
 }
 
 /* ---- tasks --------------------------------------------------------------- */
@@ -1274,7 +1274,7 @@ _aio_loop_track_task (AioLoop *self,
                       AioTask *task,
                       GList   *link)
 {
-  link->data = g_object_ref (task);
+  link->data = _aio_ref (task);
   g_queue_push_tail_link (&self->tasks, link);
 }
 
@@ -1288,7 +1288,7 @@ _aio_loop_untrack_task (AioLoop *self,
     return;
   g_queue_unlink (&self->tasks, link);
   link->data = NULL;
-  g_object_unref (task);
+  _aio_unref (task);
 }
 
 GQueue *

@@ -645,7 +645,7 @@ aio_queue_init (AioQueue *self)
   g_queue_init (&self->getters);
   g_queue_init (&self->putters);
   g_queue_init (&self->joiners);
-  self->loop = g_object_ref (_aio_sync_pick_loop ());
+  self->loop = _aio_ref (_aio_sync_pick_loop ());
 }
 
 /**
@@ -1206,7 +1206,7 @@ threadsafe_put_run (AioLink  *link,
   else
     aio_queue_entry_free (op->queue, &op->entry);
 
-  g_object_unref (op->queue);
+  _aio_unref (op->queue);
   g_free (op);
 }
 
@@ -1224,14 +1224,14 @@ aio_queue_put_entry_threadsafe (AioQueue *self,
 
   op = g_new0 (ThreadsafePut, 1);
   op->link.func = threadsafe_put_run;
-  op->queue = g_object_ref (self);
+  op->queue = _aio_ref (self);
   op->entry = *entry;
 
   if (!_aio_loop_push_inbox (self->loop, &op->link))
     {
       /* The loop is closed: nobody will ever get the item. */
       aio_queue_entry_free (self, &op->entry);
-      g_object_unref (op->queue);
+      _aio_unref (op->queue);
       g_free (op);
     }
 }

@@ -55,7 +55,7 @@ aio_sleep_future_wake (AioSleepFuture *self,
       _aio_future_publish_now (future, AIO_FUTURE_RESOLVED);
     }
 
-  g_object_unref (self);
+  _aio_unref (self);
 }
 
 static void
@@ -92,14 +92,14 @@ aio_sleep_future_cancel (AioFuture  *future,
         {
           _aio_loop_remove_timer (loop, &self->timer);
           self->queued = FALSE;
-          g_object_unref (self);
+          _aio_unref (self);
         }
       else if (_aio_loop_is_home_thread (loop) && _aio_loop_acquire (loop))
         {
           _aio_loop_remove_timer (loop, &self->timer);
           _aio_loop_release (loop);
           self->queued = FALSE;
-          g_object_unref (self);
+          _aio_unref (self);
         }
     }
 
@@ -169,7 +169,7 @@ aio_sleep_future_arm (AioSleepFuture *self,
   AioLoop *loop = ((AioFuture *) self)->loop;
 
   self->queued = TRUE;
-  g_object_ref (self);
+  _aio_ref (self);
 
   /* asyncio treats negative delays as zero; a zero delay completes on the
    * next iteration through the ready queue, with no heap traffic. */
@@ -212,7 +212,7 @@ aio_sleep_new (AioLoop      *loop,
   else
     {
       g_critical ("aio_sleep: the loop %p runs in another thread", loop);
-      g_object_unref (self);
+      _aio_unref (self);
       return NULL;
     }
 

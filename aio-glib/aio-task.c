@@ -261,8 +261,8 @@ aio_task_yield_link (AioLink  *link,
   AioTask *self = G_STRUCT_MEMBER_P (link, -G_STRUCT_OFFSET (AioTask, step_link));
 
   if (!discard && !self->finished)
-    aio_task_step (self, g_object_ref (yield_singleton));
-  g_object_unref (self);
+    aio_task_step (self, _aio_ref (yield_singleton));
+  _aio_unref (self);
 }
 
 /* Steps the task again on the next iteration, with no future of its own:
@@ -273,7 +273,7 @@ aio_task_schedule_yield (AioTask *self)
   g_assert (self->waiting == NULL);
 
   self->step_link.func = aio_task_yield_link;
-  _aio_loop_push_ready (((AioFuture *) self)->loop, &g_object_ref (self)->step_link);
+  _aio_loop_push_ready (((AioFuture *) self)->loop, &((AioTask *) _aio_ref (self))->step_link);
 }
 
 static void
@@ -372,7 +372,7 @@ aio_task_run_step (AioTask   *self,
       AioFuture *cancelled = aio_future_new_for_loop (((AioFuture *) self)->loop);
 
       _aio_future_cancel_now (cancelled, self->cancel_message, FALSE);
-      g_object_unref (completed);
+      _aio_unref (completed);
       completed = cancelled;
       self->must_cancel = FALSE;
       self->cancel_delivered = TRUE;
@@ -404,7 +404,7 @@ aio_task_run_step (AioTask   *self,
 
   if (next == yield_singleton)
     {
-      g_object_unref (next);
+      _aio_unref (next);
       aio_task_schedule_yield (self);
       return;
     }
@@ -413,7 +413,7 @@ aio_task_run_step (AioTask   *self,
    * as a coroutine awaiting its own task gets RuntimeError. */
   if (next == (AioFuture *) self)
     {
-      g_object_unref (next);
+      _aio_unref (next);
       next = aio_future_new_for_loop (((AioFuture *) self)->loop);
       aio_future_reject_literal (next, AIO_ERROR, AIO_ERROR_INVALID_STATE,
                                  _("A task cannot await itself"));
@@ -426,7 +426,7 @@ static void
 aio_task_step (AioTask   *self,
                AioFuture *completed)
 {
-  g_object_ref (self);
+  _aio_ref (self);
 
   if (!self->started)
     {
@@ -438,7 +438,7 @@ aio_task_step (AioTask   *self,
           self->cancel_delivered = TRUE;
           aio_task_finish (self);
           g_clear_object (&completed);
-          g_object_unref (self);
+          _aio_unref (self);
           return;
         }
     }
@@ -448,7 +448,7 @@ aio_task_step (AioTask   *self,
   else
     aio_task_run_step (self, completed);
 
-  g_object_unref (self);
+  _aio_unref (self);
 }
 
 static void
@@ -459,7 +459,7 @@ aio_task_first_step (AioLink  *link,
 
   if (!discard && !self->finished)
     aio_task_step (self, NULL);
-  g_object_unref (self);
+  _aio_unref (self);
 }
 
 /* ---- cancellation -------------------------------------------------------- */
@@ -505,7 +505,7 @@ cancel_request_run (AioLink  *link,
 
   if (!discard)
     aio_task_cancel (request->task, NULL);
-  g_object_unref (request->task);
+  _aio_unref (request->task);
   g_free (request);
 }
 
@@ -531,10 +531,10 @@ aio_task_cancellable_cancelled (GCancellable *cancellable,
 
   request = g_new0 (CancelRequest, 1);
   request->link.func = cancel_request_run;
-  request->task = g_object_ref (self);
+  request->task = _aio_ref (self);
   if (!_aio_loop_push_inbox (loop, &request->link))
     {
-      g_object_unref (request->task);
+      _aio_unref (request->task);
       g_free (request);
     }
 }
@@ -598,7 +598,7 @@ aio_task_new (AioLoop        *loop,
   _aio_loop_track_task (loop, self, &self->loop_link);
   /* The queued first step holds a reference: a stepped task completed
    * from outside before it ran may lose every other one. */
-  _aio_loop_push_ready (loop, &g_object_ref (self)->step_link);
+  _aio_loop_push_ready (loop, &((AioTask *) _aio_ref (self))->step_link);
 
   if (acquired)
     _aio_loop_release (loop);
@@ -1227,7 +1227,7 @@ aio_await_internal (AioFuture  *future,
       aio_task_schedule_yield (self);
       aio_fiber_suspend ();
       g_assert (self->resumed_with == future);
-      g_object_unref (g_steal_pointer (&self->resumed_with));
+      _aio_unref (g_steal_pointer (&self->resumed_with));
       goto resumed;
     }
 
@@ -1490,7 +1490,8 @@ aio_await_pointer (AioFuture  *future,
        * that exactly one party, the caller, frees it. */
       value = future->value.p;
       for (AioFuture *owner = future; owner != NULL;
-           owner = g_object_get_data (G_OBJECT (owner), "aio-outcome-owner"))
+           owner = ((GObject *) owner)->qdata == NULL ? NULL :
+                   g_object_get_data ((GObject *) owner, "aio-outcome-owner"))
         {
           owner->value.p = NULL;
           owner->value_destroy = NULL;
@@ -1600,7 +1601,7 @@ aio_yield_future (void)
       AioFuture *future = _aio_future_new_of_type (AIO_TYPE_FUTURE);
 
       _aio_future_set_loop (future, loop);
-      g_object_unref (loop);
+      _aio_unref (loop);
       _aio_future_try_claim (future);
       g_atomic_int_set (&future->state, AIO_FUTURE_RESOLVED);
       future->notified = TRUE;
@@ -1609,5 +1610,5 @@ aio_yield_future (void)
       g_once_init_leave (&made, 1);
     }
 
-  return g_object_ref (yield_singleton);
+  return _aio_ref (yield_singleton);
 }

@@ -61,10 +61,10 @@ aio_waiter_cancel (AioFuture  *future,
     }
   else
     {
-      g_object_ref (self);
+      _aio_ref (self);
       self->cancel_link.func = aio_waiter_cancel_link;
       if (!_aio_loop_push_inbox (loop, &self->cancel_link))
-        g_object_unref (self);
+        _aio_unref (self);
     }
 
   return TRUE;
@@ -138,7 +138,7 @@ _aio_waiter_push_tail (GQueue    *list,
 
   waiter->list = list;
   g_queue_push_tail_link (list, &waiter->node);
-  g_object_ref (waiter);
+  _aio_ref (waiter);
 }
 
 void
@@ -149,7 +149,7 @@ _aio_waiter_push_head (GQueue    *list,
 
   waiter->list = list;
   g_queue_push_head_link (list, &waiter->node);
-  g_object_ref (waiter);
+  _aio_ref (waiter);
 }
 
 AioWaiter *
@@ -212,7 +212,7 @@ aio_waiter_wake_link (AioLink  *link,
 void
 _aio_waiter_release_owner (AioWaiter *waiter)
 {
-  g_clear_object (&waiter->owner_ref);
+  _aio_clear_ref (&waiter->owner_ref);
 }
 
 void
@@ -231,8 +231,8 @@ _aio_waiter_schedule (AioWaiter *waiter)
 
   waiter->woken = TRUE;
   waiter->wake_link.func = aio_waiter_wake_link;
-  g_object_ref (waiter);
-  waiter->owner_ref = g_object_ref (waiter->owner);
+  _aio_ref (waiter);
+  waiter->owner_ref = _aio_ref (waiter->owner);
 
   if (_aio_loop_is_current (loop))
     _aio_loop_push_ready (loop, &waiter->wake_link);
@@ -246,7 +246,7 @@ _aio_waiter_schedule (AioWaiter *waiter)
       g_critical ("%s %p is used from a thread that does not run its loop %p",
                   G_OBJECT_TYPE_NAME (waiter->owner), waiter->owner, loop);
       waiter->woken = FALSE;
-      g_clear_object (&waiter->owner_ref);
+      _aio_clear_ref (&waiter->owner_ref);
       _aio_future_unref ((AioFuture *) waiter);
     }
 }
