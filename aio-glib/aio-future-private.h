@@ -49,8 +49,18 @@ struct _AioFuture
   gint             claimed;
   gint             state;
 
-  /* The outcome.  Written once by the claimer, read-only after. */
+  /* The outcome's kind (AioValueType), written once by the claimer; kept
+   * beside the loop-thread flags so that the two share a word. */
   guint8           value_type;
+
+  /* Loop thread only. */
+  guint            notified : 1;     /* the loop thread has seen it complete */
+  guint            scheduled : 1;
+  guint            dispatching : 1;
+  guint            error_retrieved : 1;
+  guint            next_callback_id;
+
+  /* The outcome.  Written once by the claimer, read-only after. */
   union {
     gboolean       b;
     gint64         i;
@@ -60,12 +70,6 @@ struct _AioFuture
   GDestroyNotify   value_destroy;
   GError          *error;
 
-  /* Loop thread only. */
-  guint            notified : 1;     /* the loop thread has seen it complete */
-  guint            scheduled : 1;
-  guint            dispatching : 1;
-  guint            error_retrieved : 1;
-  guint            next_callback_id;
   /* The first callback lives inline, so that the common case of one
    * awaiter costs no allocation; later ones go to @callbacks in order. */
   AioDoneCallback  callback0;

@@ -70,6 +70,26 @@
 #include "aio-loop-private.h"
 #include "aio-task.h"
 
+/* What most tasks never use, allocated when first needed, so that a task
+ * costs less memory: a program may keep a hundred thousand of them. */
+typedef struct
+{
+  /* Owned.  NULL until asked for (the default is "Task-N"). */
+  char           *name;
+  /* Owned; the message of the last cancel() that had one. */
+  char           *cancel_message;
+  /* Owned; created when first asked for. */
+  GCancellable   *cancellable;
+  gulong          cancellable_id;
+  /* Atomic: set while we cancel @cancellable ourselves, so that its
+   * handler does not count the cancellation twice.  (The handler runs in
+   * any thread, but only once @cancellable exists, so after this struct
+   * does.) */
+  gint            cancelling_own;
+  /* 0 for the loop's setting. */
+  gsize           stack_size;
+} AioTaskExtra;
+
 struct _AioTask
 {
   AioFuture       parent_instance;
@@ -78,43 +98,37 @@ struct _AioTask
    * it, until the task finishes.  Loop thread only. */
   GList           loop_link;
 
-  /* Owned.  NULL until asked for (the default is "Task-N"). */
-  char           *name;
-  guint           number;
-
-  /* The body: exactly one of @func and @step.  @data is freed with
-   * @destroy once the task is over. */
-  AioTaskFunc     func;
-  AioStepFunc     step;
+  /* The body: @func for a fiber body, @step for a stepped one, as
+   * @stepped says.  @data is freed with @destroy once the task is over. */
+  union {
+    AioTaskFunc   func;
+    AioStepFunc   step;
+  } body;
   gpointer        data;
   GDestroyNotify  destroy;
 
   /* Owned; created at the first step, freed once the body returned. */
   AioFiber       *fiber;
-  gsize           stack_size;
 
   /* Owned: the future the body waits for, with our done callback on it. */
   AioFuture      *waiting;
-  guint           waiting_id;
   /* Owned: the future the fiber is resumed with, for aio_await(). */
   AioFuture      *resumed_with;
 
-  /* Queues the first step. */
+  /* Queues the first step and yields. */
   AioLink         step_link;
+
+  AioTaskExtra   *extra;
+
+  guint           number;
+  guint           waiting_id;
 
   /* Cancellation, loop thread only.  As asyncio's Task: the number of
    * cancel() calls not yet matched by uncancel(), and whether a requested
    * cancellation still has to be delivered at the next await. */
   guint           n_cancels;
-  char           *cancel_message;
 
-  /* Owned; created when first asked for. */
-  GCancellable   *cancellable;
-  gulong          cancellable_id;
-  /* Atomic: set while we cancel @cancellable ourselves, so that its
-   * handler does not count the cancellation twice. */
-  gint            cancelling_own;
-
+  guint           stepped : 1;
   guint           must_cancel : 1;
   guint           cancel_delivered : 1;
   guint           started : 1;
@@ -122,6 +136,26 @@ struct _AioTask
   guint           returned : 1;
   guint           finished : 1;
 };
+
+static AioTaskExtra *
+aio_task_extra (AioTask *self)
+{
+  if (self->extra == NULL)
+    self->extra = g_new0 (AioTaskExtra, 1);
+  return self->extra;
+}
+
+static inline const char *
+aio_task_cancel_message (AioTask *self)
+{
+  return self->extra != NULL ? self->extra->cancel_message : NULL;
+}
+
+static inline GCancellable *
+aio_task_peek_cancellable (AioTask *self)
+{
+  return self->extra != NULL ? self->extra->cancellable : NULL;
+}
 
 struct _AioTaskClass
 {
@@ -143,7 +177,9 @@ static void aio_task_step (AioTask   *self,
 static const char *
 aio_task_cancel_text (AioTask *self)
 {
-  return self->cancel_message != NULL ? self->cancel_message : _("The task was cancelled");
+  const char *message = aio_task_cancel_message (self);
+
+  return message != NULL ? message : _("The task was cancelled");
 }
 
 static void
@@ -161,10 +197,10 @@ aio_task_clear_waiting (AioTask *self)
 static void
 aio_task_disconnect_cancellable (AioTask *self)
 {
-  if (self->cancellable_id != 0)
+  if (self->extra != NULL && self->extra->cancellable_id != 0)
     {
-      g_cancellable_disconnect (self->cancellable, self->cancellable_id);
-      self->cancellable_id = 0;
+      g_cancellable_disconnect (self->extra->cancellable, self->extra->cancellable_id);
+      self->extra->cancellable_id = 0;
     }
 }
 
@@ -182,13 +218,17 @@ aio_task_finalize (GObject *object)
   g_clear_object (&self->resumed_with);
   g_clear_pointer (&self->fiber, aio_fiber_free);
   aio_task_disconnect_cancellable (self);
-  g_clear_object (&self->cancellable);
 
   if (self->destroy != NULL)
     g_clear_pointer (&self->data, self->destroy);
 
-  g_free (self->name);
-  g_free (self->cancel_message);
+  if (self->extra != NULL)
+    {
+      g_clear_object (&self->extra->cancellable);
+      g_free (self->extra->name);
+      g_free (self->extra->cancel_message);
+      g_free (self->extra);
+    }
 
   G_OBJECT_CLASS (aio_task_parent_class)->finalize (object);
 }
@@ -295,7 +335,7 @@ aio_task_wait_on (AioTask   *self,
 
   /* asyncio: a cancel() that could not be delivered yet cancels the next
    * future the body waits for. */
-  if (self->must_cancel && aio_future_cancel (future, self->cancel_message))
+  if (self->must_cancel && aio_future_cancel (future, aio_task_cancel_message (self)))
     self->must_cancel = FALSE;
 
   self->waiting = future;
@@ -307,7 +347,7 @@ aio_task_fiber_main (gpointer user_data)
 {
   AioTask *self = user_data;
 
-  self->func (self, self->data);
+  self->body.func (self, self->data);
 }
 
 static void
@@ -320,7 +360,7 @@ aio_task_run_fiber (AioTask   *self,
 
   if (self->fiber == NULL)
     {
-      gsize stack_size = self->stack_size;
+      gsize stack_size = self->extra != NULL ? self->extra->stack_size : 0;
 
       if (stack_size == 0)
         stack_size = _aio_loop_get_stack_size (((AioFuture *) self)->loop);
@@ -371,7 +411,7 @@ aio_task_run_step (AioTask   *self,
     {
       AioFuture *cancelled = aio_future_new_for_loop (((AioFuture *) self)->loop);
 
-      _aio_future_cancel_now (cancelled, self->cancel_message, FALSE);
+      _aio_future_cancel_now (cancelled, aio_task_cancel_message (self), FALSE);
       _aio_unref (completed);
       completed = cancelled;
       self->must_cancel = FALSE;
@@ -382,7 +422,7 @@ aio_task_run_step (AioTask   *self,
 
   current_task = self;
   self->in_body = TRUE;
-  next = self->step (self, completed, self->data);
+  next = self->body.step (self, completed, self->data);
   self->in_body = FALSE;
   current_task = previous;
 
@@ -443,7 +483,7 @@ aio_task_step (AioTask   *self,
         }
     }
 
-  if (self->func != NULL)
+  if (!self->stepped)
     aio_task_run_fiber (self, completed);
   else
     aio_task_run_step (self, completed);
@@ -474,14 +514,20 @@ aio_task_real_cancel (AioFuture  *future,
     return FALSE;
 
   self->n_cancels++;
-  g_free (self->cancel_message);
-  self->cancel_message = g_strdup (message);
-
-  if (self->cancellable != NULL && !g_cancellable_is_cancelled (self->cancellable))
+  if (message != NULL || aio_task_cancel_message (self) != NULL)
     {
-      g_atomic_int_set (&self->cancelling_own, TRUE);
-      g_cancellable_cancel (self->cancellable);
-      g_atomic_int_set (&self->cancelling_own, FALSE);
+      AioTaskExtra *extra = aio_task_extra (self);
+
+      g_free (extra->cancel_message);
+      extra->cancel_message = g_strdup (message);
+    }
+
+  if (self->extra != NULL && self->extra->cancellable != NULL &&
+      !g_cancellable_is_cancelled (self->extra->cancellable))
+    {
+      g_atomic_int_set (&self->extra->cancelling_own, TRUE);
+      g_cancellable_cancel (self->extra->cancellable);
+      g_atomic_int_set (&self->extra->cancelling_own, FALSE);
     }
 
   if (self->waiting != NULL && aio_future_cancel (self->waiting, message))
@@ -520,7 +566,7 @@ aio_task_cancellable_cancelled (GCancellable *cancellable,
   AioLoop *loop = ((AioFuture *) self)->loop;
   CancelRequest *request;
 
-  if (g_atomic_int_get (&self->cancelling_own))
+  if (g_atomic_int_get (&self->extra->cancelling_own))
     return;
 
   if (_aio_loop_is_current (loop))
@@ -590,8 +636,13 @@ aio_task_new (AioLoop        *loop,
   self = _aio_future_new_of_type (AIO_TYPE_TASK);
   _aio_future_set_loop ((AioFuture *) self, loop);
   self->number = _aio_loop_next_task_number ();
-  self->func = func;
-  self->step = step;
+  if (func != NULL)
+    self->body.func = func;
+  else
+    {
+      self->body.step = step;
+      self->stepped = TRUE;
+    }
   self->data = data;
   self->destroy = destroy;
 
@@ -773,9 +824,9 @@ aio_task_get_name (AioTask *task)
 {
   g_return_val_if_fail (AIO_IS_TASK (task), NULL);
 
-  if (task->name == NULL)
-    task->name = g_strdup_printf ("Task-%u", task->number);
-  return task->name;
+  if (aio_task_extra (task)->name == NULL)
+    task->extra->name = g_strdup_printf ("Task-%u", task->number);
+  return task->extra->name;
 }
 
 /**
@@ -793,8 +844,8 @@ aio_task_set_name (AioTask    *task,
 {
   g_return_if_fail (AIO_IS_TASK (task));
 
-  g_free (task->name);
-  task->name = g_strdup (name);
+  g_free (aio_task_extra (task)->name);
+  task->extra->name = g_strdup (name);
 }
 
 /**
@@ -812,7 +863,7 @@ aio_task_get_stack_size (AioTask *task)
 {
   g_return_val_if_fail (AIO_IS_TASK (task), 0);
 
-  return task->stack_size;
+  return task->extra != NULL ? task->extra->stack_size : 0;
 }
 
 /**
@@ -833,7 +884,8 @@ aio_task_set_stack_size (AioTask *task,
   g_return_if_fail (AIO_IS_TASK (task));
   g_return_if_fail (!task->started);
 
-  task->stack_size = stack_size;
+  if (stack_size != 0 || task->extra != NULL)
+    aio_task_extra (task)->stack_size = stack_size;
 }
 
 /**
@@ -853,26 +905,28 @@ aio_task_get_cancellable (AioTask *task)
 {
   g_return_val_if_fail (AIO_IS_TASK (task), NULL);
 
-  if (task->cancellable == NULL)
+  if (aio_task_extra (task)->cancellable == NULL)
     {
-      task->cancellable = g_cancellable_new ();
+      AioTaskExtra *extra = task->extra;
+
+      extra->cancellable = g_cancellable_new ();
 
       if (!task->finished)
-        task->cancellable_id = g_cancellable_connect (task->cancellable,
-                                                      G_CALLBACK (aio_task_cancellable_cancelled),
-                                                      task, NULL);
+        extra->cancellable_id = g_cancellable_connect (extra->cancellable,
+                                                       G_CALLBACK (aio_task_cancellable_cancelled),
+                                                       task, NULL);
 
       /* A task being cancelled hands out a cancelled GCancellable; this
        * is not a new request. */
       if (task->n_cancels > 0)
         {
-          g_atomic_int_set (&task->cancelling_own, TRUE);
-          g_cancellable_cancel (task->cancellable);
-          g_atomic_int_set (&task->cancelling_own, FALSE);
+          g_atomic_int_set (&extra->cancelling_own, TRUE);
+          g_cancellable_cancel (extra->cancellable);
+          g_atomic_int_set (&extra->cancelling_own, FALSE);
         }
     }
 
-  return task->cancellable;
+  return task->extra->cancellable;
 }
 
 /**
@@ -949,8 +1003,10 @@ aio_task_uncancel (AioTask *task)
     {
       task->must_cancel = FALSE;
       task->cancel_delivered = FALSE;
-      if (task->cancellable != NULL && g_cancellable_is_cancelled (task->cancellable))
-        g_cancellable_reset (task->cancellable);
+      GCancellable *cancellable = aio_task_peek_cancellable (task);
+
+      if (cancellable != NULL && g_cancellable_is_cancelled (cancellable))
+        g_cancellable_reset (cancellable);
     }
 
   return task->n_cancels;
@@ -962,7 +1018,7 @@ static gboolean
 aio_task_begin_return (AioTask    *self,
                        const char *func)
 {
-  if (self->func != NULL && !self->in_body)
+  if (!self->stepped && !self->in_body)
     {
       g_critical ("%s: a fiber task returns from its own body only", func);
       return FALSE;
