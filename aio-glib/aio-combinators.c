@@ -301,8 +301,12 @@ typedef struct
   /* Owned, with a reference on each child; also the value once resolved.
    * Set at construction, never replaced. */
   GPtrArray *children;
-  /* One per child.  Loop thread only. */
-  Watch     *watches;
+  /* The done callback left on each child, without a reference (see
+   * "watching" above), or 0 once removed.  A gather may watch a hundred
+   * thousand children, so 4 bytes each rather than a Watch: the callbacks
+   * get the gather itself, and an id whose callback ran is harmless to
+   * remove.  Loop thread only. */
+  guint     *ids;
   guint      n_done;
   /* The message of the cancellation asked with aio_future_cancel(). */
   char      *cancel_message;
@@ -324,8 +328,22 @@ G_DEFINE_FINAL_TYPE (AioGatherFuture, aio_gather_future, AIO_TYPE_FUTURE)
 static void
 aio_gather_future_finish (AioGatherFuture *self)
 {
-  for (guint i = 0; i < self->children->len; i++)
-    watch_detach (&self->watches[i], TRUE);
+  /* When every child's callback ran, there is nothing to remove. */
+  for (guint i = 0; self->n_done < self->children->len && i < self->children->len; i++)
+    {
+      AioFuture *child = g_ptr_array_index (self->children, i);
+
+      /* As watch_detach (…, TRUE): a child whose callback had not run yet
+       * still has its error retrieved when it comes. */
+      if (self->ids[i] != 0 && aio_future_remove_done_callback (child, self->ids[i]))
+        {
+          if (_aio_future_state (child) != AIO_FUTURE_PENDING)
+            (void) aio_future_get_error (child);
+          else
+            aio_future_add_done_callback (child, mark_error_retrieved, NULL, NULL);
+        }
+      self->ids[i] = 0;
+    }
 
   if (self->watching)
     {
@@ -338,12 +356,10 @@ static void
 aio_gather_future_child_done (AioFuture *child,
                               gpointer   user_data)
 {
-  Watch *watch = user_data;
-  AioGatherFuture *self = watch->owner;
+  AioGatherFuture *self = user_data;
   AioFuture *future = (AioFuture *) self;
   AioFutureState state = _aio_future_state (child);
 
-  watch->id = 0;
   self->n_done++;
 
   /* The child's error is the gather's to report (or to hand back in the
@@ -402,8 +418,9 @@ aio_gather_future_cancel (AioFuture  *future,
   g_object_ref (self);
   for (guint i = 0; i < self->children->len; i++)
     {
-      if (self->watches[i].id != 0 &&
-          aio_future_cancel (self->watches[i].future, message))
+      /* A child that is done says so (FALSE). */
+      if (self->ids[i] != 0 &&
+          aio_future_cancel (g_ptr_array_index (self->children, i), message))
         cancelled = TRUE;
     }
 
@@ -425,7 +442,7 @@ aio_gather_future_finalize (GObject *object)
 
   g_assert (!self->watching);
   g_clear_pointer (&self->children, g_ptr_array_unref);
-  g_free (self->watches);
+  g_free (self->ids);
   g_free (self->cancel_message);
 
   G_OBJECT_CLASS (aio_gather_future_parent_class)->finalize (object);
@@ -468,7 +485,7 @@ aio_gather_new (const char *func,
   _aio_future_set_loop ((AioFuture *) self, loop);
   self->children = children;
   self->return_exceptions = !!return_exceptions;
-  self->watches = watches_new (children, self);
+  self->ids = g_new0 (guint, MAX (children->len, 1));
 
   if (children->len == 0)
     {
@@ -480,7 +497,10 @@ aio_gather_new (const char *func,
     {
       self->watching = TRUE;
       g_object_ref (self);
-      watches_attach (self->watches, children->len, aio_gather_future_child_done);
+      for (guint i = 0; i < children->len; i++)
+        self->ids[i] = aio_future_add_done_callback (g_ptr_array_index (children, i),
+                                                     aio_gather_future_child_done,
+                                                     self, NULL);
     }
 
   comb_loop_leave (loop, acquired);
