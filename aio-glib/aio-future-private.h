@@ -133,6 +133,9 @@ void      _aio_future_clear_value     (AioFuture      *future);
 /* Copies @source's outcome into the claimed @future's fields. */
 void      _aio_future_copy_outcome    (AioFuture      *future,
                                        AioFuture      *source);
+/* See aio-sleep.c. */
+gboolean  _aio_sleep_absorb           (AioFuture      *future,
+                                       AioTimer       *timer);
 GError   *_aio_future_new_cancelled_error (const char *message);
 gboolean  _aio_error_is_cancelled     (const GError   *error);
 

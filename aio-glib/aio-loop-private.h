@@ -60,6 +60,9 @@ void      _aio_loop_add_timer          (AioLoop  *loop,
                                         gint64    deadline);
 void      _aio_loop_remove_timer       (AioLoop  *loop,
                                         AioTimer *timer);
+void      _aio_loop_replace_timer      (AioLoop  *loop,
+                                        AioTimer *old,
+                                        AioTimer *timer);
 AioLoop  *_aio_loop_get_current_or_default (void);
 gboolean  _aio_loop_check_open         (AioLoop  *loop,
                                         GError  **error);

@@ -381,6 +381,28 @@ _aio_loop_remove_timer (AioLoop  *self,
     heap_sift_down (self, i);
 }
 
+/* Puts @timer in @old's place in the heap: the same deadline and the same
+ * order among equal deadlines, with no sifting. */
+void
+_aio_loop_replace_timer (AioLoop  *self,
+                         AioTimer *old,
+                         AioTimer *timer)
+{
+  guint i;
+
+  g_assert (old->index != 0);
+  g_assert (timer->index == 0);
+
+  i = old->index - 1;
+  g_assert (i < self->heap_len && self->heap[i] == old);
+
+  timer->deadline = old->deadline;
+  timer->seq = old->seq;
+  timer->index = old->index;
+  self->heap[i] = timer;
+  old->index = 0;
+}
+
 static AioTimer *
 heap_pop (AioLoop *self)
 {

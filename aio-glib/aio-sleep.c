@@ -162,6 +162,35 @@ aio_sleep_future_init (AioSleepFuture *self)
   aio_sleep_future_reset (self);
 }
 
+/* Called by a task about to wait for @future, in the loop's thread.  When
+ * @future is a timed sleep that nothing but the caller's reference knows
+ * of (no other reference, callback, value or qdata), the task can sleep
+ * on a timer of its own instead: @timer takes the sleep's place in the
+ * heap (its deadline and its order among equal deadlines) and the sleep
+ * goes back to its pool at once.  Returns FALSE, changing nothing, for
+ * any other future. */
+gboolean
+_aio_sleep_absorb (AioFuture *future,
+                   AioTimer  *timer)
+{
+  AioSleepFuture *self = (AioSleepFuture *) future;
+  GObject *object = (GObject *) future;
+
+  if (G_OBJECT_TYPE (future) != aio_sleep_future_get_type () ||
+      !self->queued || self->timer.index == 0 || self->value != NULL ||
+      object->qdata != NULL || g_atomic_int_get ((gint *) &object->ref_count) != 2 ||
+      future->callback0.func != NULL || future->callbacks != NULL ||
+      g_atomic_int_get (&future->claimed) != 0 ||
+      !_aio_loop_is_current (future->loop))
+    return FALSE;
+
+  _aio_loop_replace_timer (future->loop, &self->timer, timer);
+  self->queued = FALSE;
+  _aio_unref (self);                    /* the heap's */
+  _aio_future_unref (future);           /* the caller's: recycled */
+  return TRUE;
+}
+
 static void
 aio_sleep_future_arm (AioSleepFuture *self,
                       gdouble         seconds)

@@ -115,8 +115,13 @@ struct _AioTask
   /* Owned: the future the fiber is resumed with, for aio_await(). */
   AioFuture      *resumed_with;
 
-  /* Queues the first step and yields. */
-  AioLink         step_link;
+  /* Queues the first step and yields; or, while the task sleeps on a
+   * timer of its own (see aio_task_wait_on()), is that timer: a task never
+   * does both at once. */
+  union {
+    AioLink       step_link;
+    AioTimer      sleep_timer;
+  } u;
 
   AioTaskExtra   *extra;
 
@@ -129,6 +134,7 @@ struct _AioTask
   guint           n_cancels;
 
   guint           stepped : 1;
+  guint           sleeping : 1;     /* on @u.sleep_timer, which holds a ref */
   guint           must_cancel : 1;
   guint           cancel_delivered : 1;
   guint           started : 1;
@@ -182,9 +188,33 @@ aio_task_cancel_text (AioTask *self)
   return message != NULL ? message : _("The task was cancelled");
 }
 
+static gboolean
+aio_task_stop_sleeping (AioTask *self)
+{
+  AioLoop *loop = ((AioFuture *) self)->loop;
+
+  g_assert (self->sleeping);
+
+  if (_aio_loop_is_current (loop))
+    _aio_loop_remove_timer (loop, &self->u.sleep_timer);
+  else if (_aio_loop_is_home_thread (loop) && _aio_loop_acquire (loop))
+    {
+      _aio_loop_remove_timer (loop, &self->u.sleep_timer);
+      _aio_loop_release (loop);
+    }
+  else
+    return FALSE;
+
+  self->sleeping = FALSE;
+  _aio_unref (self);                    /* the timer's */
+  return TRUE;
+}
+
 static void
 aio_task_clear_waiting (AioTask *self)
 {
+  if (self->sleeping)
+    aio_task_stop_sleeping (self);
   if (self->waiting != NULL)
     {
       if (self->waiting_id != 0)
@@ -298,7 +328,7 @@ static void
 aio_task_yield_link (AioLink  *link,
                      gboolean  discard)
 {
-  AioTask *self = G_STRUCT_MEMBER_P (link, -G_STRUCT_OFFSET (AioTask, step_link));
+  AioTask *self = G_STRUCT_MEMBER_P (link, -G_STRUCT_OFFSET (AioTask, u.step_link));
 
   if (!discard && !self->finished)
     aio_task_step (self, _aio_ref (yield_singleton));
@@ -312,8 +342,8 @@ aio_task_schedule_yield (AioTask *self)
 {
   g_assert (self->waiting == NULL);
 
-  self->step_link.func = aio_task_yield_link;
-  _aio_loop_push_ready (((AioFuture *) self)->loop, &((AioTask *) _aio_ref (self))->step_link);
+  self->u.step_link.func = aio_task_yield_link;
+  _aio_loop_push_ready (((AioFuture *) self)->loop, &((AioTask *) _aio_ref (self))->u.step_link);
 }
 
 static void
@@ -328,15 +358,48 @@ aio_task_wakeup (AioFuture *future,
 }
 
 static void
+aio_task_sleep_timer (AioTimer *timer,
+                      gboolean  discard)
+{
+  AioTask *self = G_STRUCT_MEMBER_P (timer, -G_STRUCT_OFFSET (AioTask, u.sleep_timer));
+
+  self->sleeping = FALSE;
+  /* The sleep resolved with no value: the body gets a resolved future
+   * with no value, as it would have from the sleep itself. */
+  if (!discard && !self->finished)
+    aio_task_step (self, aio_yield_future ());
+  _aio_unref (self);
+}
+
+/* Takes @future (transfer full): the body waits for it.  A sleep that
+ * only the body knows of is not kept: the task takes its place in the
+ * loop's timer heap with a timer of its own, so that a sleeping task
+ * costs no future (see _aio_sleep_absorb()).  The body cannot tell: it
+ * gave up its only reference, and resumes with a resolved future as it
+ * would have, or a cancelled one if the task is cancelled meanwhile. */
+static void
 aio_task_wait_on (AioTask   *self,
                   AioFuture *future)
 {
   g_assert (self->waiting == NULL);
+  g_assert (!self->sleeping);
 
   /* asyncio: a cancel() that could not be delivered yet cancels the next
    * future the body waits for. */
   if (self->must_cancel && aio_future_cancel (future, aio_task_cancel_message (self)))
     self->must_cancel = FALSE;
+
+  if (!self->must_cancel)
+    {
+      self->u.sleep_timer.index = 0;
+      self->u.sleep_timer.func = aio_task_sleep_timer;
+      if (_aio_sleep_absorb (future, &self->u.sleep_timer))
+        {
+          self->sleeping = TRUE;
+          _aio_ref (self);              /* the timer's */
+          return;
+        }
+    }
 
   self->waiting = future;
   self->waiting_id = aio_future_add_done_callback (future, aio_task_wakeup, self, NULL);
@@ -495,7 +558,7 @@ static void
 aio_task_first_step (AioLink  *link,
                      gboolean  discard)
 {
-  AioTask *self = G_STRUCT_MEMBER_P (link, -G_STRUCT_OFFSET (AioTask, step_link));
+  AioTask *self = G_STRUCT_MEMBER_P (link, -G_STRUCT_OFFSET (AioTask, u.step_link));
 
   if (!discard && !self->finished)
     aio_task_step (self, NULL);
@@ -532,6 +595,16 @@ aio_task_real_cancel (AioFuture  *future,
 
   if (self->waiting != NULL && aio_future_cancel (self->waiting, message))
     return TRUE;
+
+  /* Sleeping on its own timer: cancel the sleep the body waits for. */
+  if (self->sleeping && aio_task_stop_sleeping (self))
+    {
+      AioFuture *cancelled = aio_future_new_for_loop (future->loop);
+
+      _aio_future_cancel_now (cancelled, message, FALSE);
+      aio_task_wait_on (self, cancelled);
+      return TRUE;
+    }
 
   self->must_cancel = TRUE;
   return TRUE;
@@ -600,7 +673,7 @@ aio_task_class_init (AioTaskClass *klass)
 static void
 aio_task_init (AioTask *self)
 {
-  self->step_link.func = aio_task_first_step;
+  self->u.step_link.func = aio_task_first_step;
 }
 
 static AioTask *
@@ -649,7 +722,7 @@ aio_task_new (AioLoop        *loop,
   _aio_loop_track_task (loop, self, &self->loop_link);
   /* The queued first step holds a reference: a stepped task completed
    * from outside before it ran may lose every other one. */
-  _aio_loop_push_ready (loop, &((AioTask *) _aio_ref (self))->step_link);
+  _aio_loop_push_ready (loop, &((AioTask *) _aio_ref (self))->u.step_link);
 
   if (acquired)
     _aio_loop_release (loop);
@@ -1309,9 +1382,11 @@ aio_await_internal (AioFuture  *future,
       aio_task_wait_on (self, future);
       aio_fiber_suspend ();
 
-      /* Resumed by aio_task_step() with the future, now done. */
-      g_assert (self->resumed_with == future);
-      self->resumed_with = NULL;
+      /* Resumed by aio_task_step() with the future, now done; or, if the
+       * task slept on its own timer instead, with a future of the same
+       * outcome. */
+      g_assert (self->resumed_with != NULL);
+      future = g_steal_pointer (&self->resumed_with);
     }
 
 resumed:
