@@ -8,6 +8,7 @@
 #include <glib/gi18n-lib.h>
 
 #include "aio-error.h"
+#include "aio-future-private.h"
 
 /**
  * aio_error_quark:
@@ -33,4 +34,36 @@ aio_bind_text_domain (void)
 {
   bindtextdomain (GETTEXT_PACKAGE, LOCALEDIR);
   bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");
+}
+
+#ifdef __GLIBC__
+/* glibc counts the changes that may change what gettext returns: catalogs
+ * loaded, domains bound, setlocale(). */
+extern int _nl_msg_cat_cntr;
+#endif
+
+/* _() for messages made at a high rate, such as the message of every
+ * cancellation: a gettext lookup costs about 500 instructions, as much as
+ * the rest of a cancellation.  The translation is looked up again whenever
+ * glibc's catalog counter moved (elsewhere: every time).  Racing threads
+ * may both look it up; either result is right. */
+const char *
+_aio_gettext_cached (AioCachedText *cache,
+                     const char    *msgid)
+{
+#ifdef __GLIBC__
+  gint stamp = g_atomic_int_get (&_nl_msg_cat_cntr) + 1;
+  const char *text;
+
+  if (g_atomic_int_get (&cache->stamp) == stamp &&
+      (text = g_atomic_pointer_get (&cache->text)) != NULL)
+    return text;
+
+  text = g_dgettext (GETTEXT_PACKAGE, msgid);
+  g_atomic_pointer_set (&cache->text, text);
+  g_atomic_int_set (&cache->stamp, stamp);
+  return text;
+#else
+  return g_dgettext (GETTEXT_PACKAGE, msgid);
+#endif
 }

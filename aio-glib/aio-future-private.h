@@ -136,6 +136,18 @@ void      _aio_future_copy_outcome    (AioFuture      *future,
 /* See aio-sleep.c. */
 gboolean  _aio_sleep_absorb           (AioFuture      *future,
                                        AioTimer       *timer);
+/* See aio-error.c.  Zero-initialized, static. */
+typedef struct
+{
+  gint        stamp;
+  const char *text;
+} AioCachedText;
+const char *_aio_gettext_cached       (AioCachedText  *cache,
+                                       const char     *msgid);
+#define _AIO_CACHED_(msgid)                                     \
+  ({ static AioCachedText _aio_cache;                           \
+     _aio_gettext_cached (&_aio_cache, msgid); })
+
 GError   *_aio_future_new_cancelled_error (const char *message);
 gboolean  _aio_error_is_cancelled     (const GError   *error);
 

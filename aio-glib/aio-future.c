@@ -71,7 +71,7 @@ GError *
 _aio_future_new_cancelled_error (const char *message)
 {
   return g_error_new_literal (G_IO_ERROR, G_IO_ERROR_CANCELLED,
-                              message != NULL ? message : _("The operation was cancelled"));
+                              message != NULL ? message : _AIO_CACHED_(N_("The operation was cancelled")));
 }
 
 gboolean

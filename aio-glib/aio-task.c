@@ -185,7 +185,7 @@ aio_task_cancel_text (AioTask *self)
 {
   const char *message = aio_task_cancel_message (self);
 
-  return message != NULL ? message : _("The task was cancelled");
+  return message != NULL ? message : _AIO_CACHED_(N_("The task was cancelled"));
 }
 
 static gboolean
@@ -331,7 +331,7 @@ aio_task_yield_link (AioLink  *link,
   AioTask *self = G_STRUCT_MEMBER_P (link, -G_STRUCT_OFFSET (AioTask, u.step_link));
 
   if (!discard && !self->finished)
-    aio_task_step (self, _aio_ref (yield_singleton));
+    aio_task_step (self, aio_yield_future ());
   _aio_unref (self);
 }
 
@@ -596,13 +596,15 @@ aio_task_real_cancel (AioFuture  *future,
   if (self->waiting != NULL && aio_future_cancel (self->waiting, message))
     return TRUE;
 
-  /* Sleeping on its own timer: cancel the sleep the body waits for. */
+  /* Sleeping on its own timer: the sleep ends, and the cancellation is
+   * delivered as one that came after what the body waited for completed
+   * (at its await for a fiber, with a cancelled future for a step): what
+   * the body sees is the same as if the sleep itself had been cancelled,
+   * and a fiber's costs no future. */
   if (self->sleeping && aio_task_stop_sleeping (self))
     {
-      AioFuture *cancelled = aio_future_new_for_loop (future->loop);
-
-      _aio_future_cancel_now (cancelled, message, FALSE);
-      aio_task_wait_on (self, cancelled);
+      self->must_cancel = TRUE;
+      aio_task_schedule_yield (self);
       return TRUE;
     }
 

@@ -220,6 +220,61 @@ test_plural (void)
   g_assert_cmpstr (two_more, ==, "a (und 2 weitere Fehler: b; c)");
 }
 
+static void
+cancelled_body (AioTask  *task,
+                gpointer  user_data)
+{
+  g_assert_false (aio_await (aio_sleep (60.0), NULL));
+}
+
+/* The message of a task cancelled without one. */
+static char *
+cancelled_message (void)
+{
+  g_autoptr(GError) error = NULL;
+  AioLoop *loop = aio_loop_new ();
+  AioTask *task = aio_loop_create_task (loop, cancelled_body, NULL, NULL);
+
+  AioFuture *yield = aio_loop_sleep (loop, 0);
+
+  /* The task is asleep on its own timer when it is cancelled. */
+  g_assert_true (aio_loop_run_until_complete (loop, yield, NULL));
+  g_object_unref (yield);
+  aio_task_cancel (task, NULL);
+  g_assert_false (aio_loop_run_until_complete (loop, AIO_FUTURE (task), &error));
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+  g_object_unref (task);
+  aio_loop_close (loop);
+  g_assert_finalize_object (loop);
+  return g_strdup (error->message);
+}
+
+static void
+test_cancelled_locale_change (void)
+{
+  g_autofree char *german = NULL;
+  g_autofree char *english = NULL;
+  g_autofree char *again = NULL;
+
+  g_test_summary ("The default cancellation message, looked up once and "
+                  "remembered for speed, follows a change of locale");
+
+  if (!need_german ())
+    return;
+
+  german = cancelled_message ();
+  g_assert_cmpstr (german, ==, "Der Task wurde abgebrochen");
+
+  /* In the "C" locale gettext ignores LANGUAGE. */
+  g_assert_nonnull (setlocale (LC_ALL, "C"));
+  english = cancelled_message ();
+  g_assert_cmpstr (english, ==, "The task was cancelled");
+
+  g_assert_nonnull (setlocale (LC_ALL, german_locale));
+  again = cancelled_message ();
+  g_assert_cmpstr (again, ==, "Der Task wurde abgebrochen");
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -243,6 +298,7 @@ main (int   argc,
   g_test_add_func ("/aio/i18n/not-in-task", test_not_in_task);
   g_test_add_func ("/aio/i18n/timed-out", test_timed_out);
   g_test_add_func ("/aio/i18n/plural", test_plural);
+  g_test_add_func ("/aio/i18n/cancelled-locale-change", test_cancelled_locale_change);
 
   return g_test_run ();
 }
