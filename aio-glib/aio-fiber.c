@@ -253,6 +253,18 @@ G_GNUC_INTERNAL void aio_fiber_trampoline     (void);
 
 static void G_GNUC_NORETURN aio_fiber_main (AioFiber *fiber);
 
+/* Jobs of the slab helper (see below), in the low bits of their item. */
+typedef enum
+{
+  AIO_FIBER_HELPER_POPULATE_SLAB,
+  AIO_FIBER_HELPER_UNMAP_SLAB,
+  AIO_FIBER_HELPER_UNMAP_GUARDED,
+} AioFiberHelperJob;
+
+static GAsyncQueue *aio_fiber_helper_queue;
+static gboolean aio_fiber_helper_push (gpointer          item,
+                                       AioFiberHelperJob job);
+
 static gint
 aio_fiber_read_guarded_budget (void)
 {
@@ -385,19 +397,35 @@ unreserve:
   return NULL;
 }
 
+/* Counts in the budget until it is unmapped. */
 static void
-aio_fiber_guarded_stack_free (AioFiberStack *stack)
+aio_fiber_guarded_stack_unmap (AioFiberStack *stack)
 {
   gsize page = aio_fiber_page_size;
 
-#ifdef HAVE_VALGRIND_H
-  VALGRIND_STACK_DEREGISTER (stack->valgrind_id);
-#endif
   if (munmap (stack->low - page, stack->size + page) != 0)
     g_critical ("aio-glib: cannot unmap a fiber stack: %s",
                 g_strerror (errno));
   g_free (stack);
   g_atomic_int_add (&aio_fiber_n_guarded, -1);
+}
+
+static void
+aio_fiber_guarded_stack_free (AioFiberStack *stack)
+{
+  gboolean helped;
+
+#ifdef HAVE_VALGRIND_H
+  VALGRIND_STACK_DEREGISTER (stack->valgrind_id);
+#endif
+  /* The helper exists once slabs are in use, that is when thousands of
+   * stacks come and go. */
+  g_mutex_lock (&aio_fiber_slab_lock);
+  helped = aio_fiber_helper_queue != NULL &&
+           aio_fiber_helper_push (stack, AIO_FIBER_HELPER_UNMAP_GUARDED);
+  g_mutex_unlock (&aio_fiber_slab_lock);
+  if (!helped)
+    aio_fiber_guarded_stack_unmap (stack);
 }
 
 /* Slab stacks
@@ -441,6 +469,136 @@ aio_fiber_slab_list_remove (AioFiberSlab *slab)
   if (slab->next != NULL)
     slab->next->prev = slab->prev;
   slab->prev = slab->next = NULL;
+}
+
+/* The slab helper
+ *
+ * With more than a few thousand live fibers, a fiber costs less in the
+ * switch and the task than in the kernel: the first write to a fresh stack
+ * page (a page fault: allocating, zeroing and charging the page) and, once
+ * a slab is free again, unmapping it.  On this project's machines that was
+ * three quarters of starting a fiber.  So a helper thread, started with
+ * the first slab, does both off the loop's thread:
+ *
+ *  - it populates the top page of every stack of a new slab with
+ *    madvise (MADV_POPULATE_WRITE), which faults the page in as a write
+ *    would but changes nothing in it, so it is harmless even on a stack
+ *    that is in use by then.  Stacks are handed out from the top of the
+ *    slab down and the helper works from the bottom up, stopping at the
+ *    first stack handed out: the two meet, and each fresh stack page is
+ *    faulted in once, by whichever comes first;
+ *  - it unmaps slabs whose stacks are all free, and the guarded stacks
+ *    that go back to the system.  One queue carries every job, in order,
+ *    so a slab is never unmapped while it is populated.  A guarded stack
+ *    counts against the budget until it is unmapped.
+ *
+ * Kernels without MADV_POPULATE_WRITE (before 5.14) only get the unmaps
+ * done.  If the thread cannot be started, the unmaps are done where the
+ * stacks are freed, as before.  The helper lives as long as the process;
+ * it sleeps while there is nothing to do.  Measured (aio-bench fiber, n =
+ * 100 000): spawn 4.0 -> 2.6 us and cancel 4.6 -> 3.3 us per task, with
+ * 1.35 CPUs busy instead of one.  Keeping a spare slab populated ahead
+ * was tried and was slower: the two threads' faults contend in the
+ * kernel. */
+
+#ifndef MADV_POPULATE_WRITE
+#define MADV_POPULATE_WRITE 23
+#endif
+
+static gint         aio_fiber_helper_populates = TRUE;
+/* Jobs given (under the slab lock) and done (atomic); they wrap. */
+static gint         aio_fiber_helper_pushed;
+static gint         aio_fiber_helper_done;
+
+static void
+aio_fiber_slab_populate (AioFiberSlab *slab)
+{
+  gsize page = aio_fiber_page_size;
+  guint n_stacks = (guint) (slab->map_size - 2 * page) / slab->stack_size;
+
+  for (guint i = 0; i < n_stacks && g_atomic_int_get (&aio_fiber_helper_populates); i++)
+    {
+      guint8 *top = slab->stacks[i].low + slab->stack_size;
+      guint8 *top_page = (guint8 *) (((guintptr) top - 1) & ~(guintptr) (page - 1));
+
+      /* Read without the lock: a stale answer costs one populate of a
+       * page that is there already, or one fault the fiber takes. */
+      if ((__atomic_load_n (&slab->free_mask, __ATOMIC_RELAXED) &
+           (G_GUINT64_CONSTANT (1) << i)) == 0)
+        break;
+      if (madvise (top_page, page, MADV_POPULATE_WRITE) != 0 && errno == EINVAL)
+        g_atomic_int_set (&aio_fiber_helper_populates, FALSE);
+    }
+}
+
+static void
+aio_fiber_slab_unmap (AioFiberSlab *slab)
+{
+  if (munmap (slab->map, slab->map_size) != 0)
+    g_critical ("aio-glib: cannot unmap a fiber stack slab: %s",
+                g_strerror (errno));
+  g_free (slab);
+}
+
+static gpointer
+aio_fiber_helper_main (gpointer data)
+{
+  GAsyncQueue *queue = data;
+
+  for (;;)
+    {
+      guintptr job = (guintptr) g_async_queue_pop (queue);
+      gpointer item = (gpointer) (job & ~(guintptr) 3);
+
+      switch ((AioFiberHelperJob) (job & 3))
+        {
+        case AIO_FIBER_HELPER_POPULATE_SLAB:
+          aio_fiber_slab_populate (item);
+          break;
+        case AIO_FIBER_HELPER_UNMAP_SLAB:
+          aio_fiber_slab_unmap (item);
+          break;
+        case AIO_FIBER_HELPER_UNMAP_GUARDED:
+          aio_fiber_guarded_stack_unmap (item);
+          break;
+        }
+      g_atomic_int_inc (&aio_fiber_helper_done);
+    }
+
+  return NULL;
+}
+
+/* Called with the slab lock held.  Returns FALSE when there is no helper. */
+static gboolean
+aio_fiber_helper_push (gpointer          item,
+                       AioFiberHelperJob job)
+{
+  static gboolean tried;
+
+  if (aio_fiber_helper_queue == NULL && !tried)
+    {
+      GAsyncQueue *queue = g_async_queue_new ();
+      GThread *thread;
+
+      tried = TRUE;
+      thread = g_thread_try_new ("aio-fiber-slabs", aio_fiber_helper_main,
+                                 queue, NULL);
+      if (thread == NULL)
+        g_async_queue_unref (queue);
+      else
+        {
+          g_thread_unref (thread);
+          aio_fiber_helper_queue = queue;
+        }
+    }
+
+  if (aio_fiber_helper_queue == NULL)
+    return FALSE;
+
+  g_assert (((guintptr) item & 3) == 0);
+  aio_fiber_helper_pushed = (gint) ((guint) aio_fiber_helper_pushed + 1);
+  g_async_queue_push (aio_fiber_helper_queue, (gpointer) ((guintptr) item | job));
+  return TRUE;
 }
 
 /* Called with the slab lock held. */
@@ -487,6 +645,9 @@ aio_fiber_slab_new (gsize stack_size)
       slab->stacks[i].slab = slab;
     }
 
+  if (g_atomic_int_get (&aio_fiber_helper_populates))
+    aio_fiber_helper_push (slab, AIO_FIBER_HELPER_POPULATE_SLAB);
+
   return slab;
 }
 
@@ -514,7 +675,7 @@ aio_fiber_slab_stack_new (gsize size)
 
   /* The highest free stack. */
   i = 63 - __builtin_clzll (slab->free_mask);
-  slab->free_mask &= ~(G_GUINT64_CONSTANT (1) << i);
+  __atomic_fetch_and (&slab->free_mask, ~(G_GUINT64_CONSTANT (1) << i), __ATOMIC_RELAXED);
   if (slab->free_mask == 0)
     aio_fiber_slab_list_remove (slab);
   stack = &slab->stacks[i];
@@ -545,13 +706,15 @@ aio_fiber_slab_stack_free (AioFiberStack *stack)
   g_mutex_lock (&aio_fiber_slab_lock);
 
   was_full = slab->free_mask == 0;
-  slab->free_mask |= G_GUINT64_CONSTANT (1) << i;
+  /* Atomic: the helper reads it without the lock. */
+  __atomic_fetch_or (&slab->free_mask, G_GUINT64_CONSTANT (1) << i, __ATOMIC_RELAXED);
   g_atomic_int_add (&aio_fiber_n_slab, -1);
   if (slab->free_mask == slab->all_mask)
     {
       if (!was_full)
         aio_fiber_slab_list_remove (slab);
-      unmap = TRUE;
+      /* Behind any populate job of the slab, off this thread. */
+      unmap = !aio_fiber_helper_push (slab, AIO_FIBER_HELPER_UNMAP_SLAB);
     }
   else if (was_full)
     aio_fiber_slab_list_insert (slab);
@@ -559,12 +722,7 @@ aio_fiber_slab_stack_free (AioFiberStack *stack)
   g_mutex_unlock (&aio_fiber_slab_lock);
 
   if (unmap)
-    {
-      if (munmap (slab->map, slab->map_size) != 0)
-        g_critical ("aio-glib: cannot unmap a fiber stack slab: %s",
-                    g_strerror (errno));
-      g_free (slab);
-    }
+    aio_fiber_slab_unmap (slab);
 }
 
 /* Stacks, whatever their kind */
@@ -1069,14 +1227,31 @@ aio_fiber_get_default_stack_size (void)
   return AIO_FIBER_DEFAULT_STACK_SIZE;
 }
 
+/* Waits until the helper has done every job given to it so far. */
+static void
+aio_fiber_helper_flush (void)
+{
+  gint pushed;
+
+  g_mutex_lock (&aio_fiber_slab_lock);
+  pushed = aio_fiber_helper_pushed;
+  g_mutex_unlock (&aio_fiber_slab_lock);
+
+  while ((gint) ((guint) g_atomic_int_get (&aio_fiber_helper_done) - (guint) pushed) < 0)
+    g_usleep (100);
+}
+
+/* Both count what the helper has yet to unmap as gone. */
 guint
 aio_fiber_get_n_guarded_stacks (void)
 {
+  aio_fiber_helper_flush ();
   return (guint) g_atomic_int_get (&aio_fiber_n_guarded);
 }
 
 guint
 aio_fiber_get_n_slab_stacks (void)
 {
+  aio_fiber_helper_flush ();
   return (guint) g_atomic_int_get (&aio_fiber_n_slab);
 }

@@ -827,6 +827,102 @@ test_many (void)
                   (g_get_monotonic_time () - start) / 1e6);
 }
 
+/* /aio/fiber/slab-helper */
+
+typedef struct
+{
+  guint     index;
+  gpointer  frame;
+  gboolean  intact;
+} PatternData;
+
+static void
+pattern_func (gpointer user_data)
+{
+  PatternData *d = user_data;
+  volatile guint8 buffer[2048];
+
+  for (gsize i = 0; i < sizeof buffer; i++)
+    buffer[i] = (guint8) (d->index * 31 + i);
+  d->frame = __builtin_frame_address (0);
+  aio_fiber_suspend ();
+
+  d->intact = TRUE;
+  for (gsize i = 0; i < sizeof buffer; i++)
+    if (buffer[i] != (guint8) (d->index * 31 + i))
+      d->intact = FALSE;
+}
+
+static gboolean
+populate_write_works (void)
+{
+  gsize page = (gsize) sysconf (_SC_PAGESIZE);
+  guint8 *map = mmap (NULL, page, PROT_READ | PROT_WRITE,
+                      MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  gboolean works;
+
+  g_assert_true (map != MAP_FAILED);
+  works = madvise (map, page, 23 /* MADV_POPULATE_WRITE */) == 0;
+  munmap (map, page);
+  return works;
+}
+
+static void
+test_slab_helper (void)
+{
+  if (g_test_subprocess ())
+    {
+      gsize page = (gsize) sysconf (_SC_PAGESIZE);
+      gsize size = aio_fiber_get_default_stack_size ();
+      PatternData data[200];
+      AioFiber *fibers[G_N_ELEMENTS (data)];
+      guint8 *below;
+      guchar resident;
+
+      /* Before the first fiber: every stack comes from a slab. */
+      g_setenv ("AIO_FIBER_GUARDED_STACKS", "0", TRUE);
+
+      /* The first stack of a fresh slab is its top one; the helper fills
+       * in the top pages of the others, from the bottom up. */
+      fibers[0] = aio_fiber_new (pattern_func, &data[0], 0);
+      data[0].index = 0;
+      resume_ok (fibers[0]);
+      g_assert_cmpuint (aio_fiber_get_n_slab_stacks (), ==, 1); /* waits for it */
+      /* Two stacks down: the top page of the one right below holds the
+       * canary of the fiber's stack, written when it was carved. */
+      below = (guint8 *) (((guintptr) data[0].frame & ~(guintptr) (page - 1)) - 2 * size);
+      g_assert_cmpint (mincore (below, page, &resident), ==, 0);
+      if (populate_write_works ())
+        g_assert_true (resident & 1);
+
+      /* Stacks populated before or while their fibers use them keep what
+       * the fibers wrote, over several slabs. */
+      for (guint i = 1; i < G_N_ELEMENTS (data); i++)
+        {
+          data[i].index = i;
+          fibers[i] = aio_fiber_new (pattern_func, &data[i], 0);
+          resume_ok (fibers[i]);
+        }
+      for (guint i = 0; i < G_N_ELEMENTS (data); i++)
+        {
+          resume_ok (fibers[i]);
+          g_assert_true (data[i].intact);
+          aio_fiber_free (fibers[i]);
+        }
+
+      /* Slabs emptied are unmapped by the helper; only the pool is left. */
+      g_assert_cmpuint (aio_fiber_get_n_guarded_stacks (), ==, 0);
+      g_assert_cmpuint (aio_fiber_get_n_slab_stacks (), <=, POOL_MAX);
+      return;
+    }
+
+  g_test_summary ("Beyond the guarded stacks, a helper thread faults in the "
+                  "top pages of new slab stacks ahead of the fibers, without "
+                  "changing stacks in use, and unmaps emptied slabs");
+  g_test_trap_subprocess (NULL, 0, G_TEST_SUBPROCESS_DEFAULT);
+  g_test_trap_assert_passed ();
+}
+
 /* /aio/fiber/no-stack */
 
 static void
@@ -1134,6 +1230,7 @@ main (int    argc,
   g_test_add_func ("/aio/fiber/stack-size", test_stack_size);
   g_test_add_func ("/aio/fiber/free-suspended", test_free_suspended);
   g_test_add_func ("/aio/fiber/many", test_many);
+  g_test_add_func ("/aio/fiber/slab-helper", test_slab_helper);
   g_test_add_func ("/aio/fiber/no-stack", test_no_stack);
   g_test_add_func ("/aio/fiber/misuse", test_misuse);
   g_test_add_func ("/aio/fiber/threads", test_threads);
