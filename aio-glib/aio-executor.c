@@ -13,8 +13,8 @@
  * [func@Aio.run_in_executor] is the everyday call. It starts the function
  * on a worker thread at once, even before the loop runs; the outcome
  * reaches the future's done callbacks in the loop's thread when the loop
- * runs. Passing %NULL picks the loop's default executor, a GLib thread
- * pool of the loop's own with asyncio's number of workers (the number of
+ * runs. Passing %NULL picks the loop's default executor, a thread pool
+ * of the loop's own with asyncio's number of workers (the number of
  * processors plus 4, at most 32); [class@Aio.ThreadPoolExecutor] makes
  * pools of other sizes.
  *
@@ -392,26 +392,55 @@ aio_executor_is_shutdown (AioExecutor *executor)
 
 /* ---- the work queue the built-in executors share ------------------------- */
 
-/* Queued and running jobs of one executor.  Refcounted, because the items
- * that workers have yet to pop outlive the executor they came from. */
+/* The workers of an AioThreadPoolExecutor
+ *
+ * An executor's jobs are usually short and come in bursts (a task gathers
+ * a thousand of them), or block a thread for long.  GLib's GThreadPool
+ * wakes a sleeping worker for each job pushed, a futex wake and a context
+ * switch that cost more than a short job itself; so the executor keeps
+ * its own workers:
+ *
+ *  - a worker that runs out of jobs first spins for a few microseconds
+ *    (at most one worker spins at a time) watching the queue, so that a
+ *    burst submitted from the loop's thread is taken up without a wakeup;
+ *  - a job queued while no worker spins wakes one sleeping worker, unless
+ *    enough are waking already, and starts a new thread (up to
+ *    max-workers) when none sleeps: jobs that block still get a thread
+ *    each, up to the limit;
+ *  - a worker that found nothing to do for AIO_WORKER_IDLE_SECONDS ends.
+ *
+ * Refcounted, because workers and items outlive the executor. */
+
+#define AIO_WORKER_SPIN_US       20
+#define AIO_WORKER_IDLE_SECONDS  10
+
 typedef struct
 {
   gatomicrefcount  ref_count;
   GMutex           mutex;
-  GCond            cond;
+  GCond            work_cond;   /* workers wait here for jobs */
+  GCond            idle_cond;   /* shutdown (wait) waits here */
+
+  /* Set at construction. */
+  guint            max_workers;
 
   /* Under @mutex. */
   GQueue           queued;      /* items not started yet, by their link */
   guint            running;     /* items whose function is running */
+  guint            n_workers;   /* threads alive */
+  guint            n_sleeping;  /* workers waiting on @work_cond */
+  guint            n_waking;    /* of those, signalled but not yet up */
+  guint            n_spinning;  /* workers watching @n_queued */
   gboolean         shut_down;
+
+  /* Atomic mirror of the queue's length, for the spinning worker. */
+  gint             n_queued;
 } WorkState;
 
 typedef struct
 {
   /* In the state's queue while queued; the data is the item. */
   GList            link;
-  /* Owned. */
-  WorkState       *state;
   /* Not owned: valid until @destroy ran. */
   AioFuture       *future;
   GCancellable    *cancellable;
@@ -427,7 +456,8 @@ work_state_new (void)
 
   g_atomic_ref_count_init (&state->ref_count);
   g_mutex_init (&state->mutex);
-  g_cond_init (&state->cond);
+  g_cond_init (&state->work_cond);
+  g_cond_init (&state->idle_cond);
   g_queue_init (&state->queued);
   return state;
 }
@@ -447,14 +477,136 @@ work_state_unref (WorkState *state)
 
   g_assert (g_queue_is_empty (&state->queued));
   g_assert (state->running == 0);
+  g_assert (state->n_workers == 0);
   g_mutex_clear (&state->mutex);
-  g_cond_clear (&state->cond);
+  g_cond_clear (&state->work_cond);
+  g_cond_clear (&state->idle_cond);
   g_free (state);
 }
 
-/* Queues a job, or refuses it with AIO_ERROR_CLOSED (returning NULL) once
- * the executor was shut down. */
-static WorkItem *
+static inline void
+cpu_relax (void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+  __builtin_ia32_pause ();
+#elif defined(__aarch64__)
+  __asm__ __volatile__ ("yield");
+#endif
+}
+
+/* In a worker: runs the item, unlocked, and frees it. */
+static void
+work_item_run (WorkItem *item)
+{
+  item->func (item->future, item->cancellable, item->data);
+  if (item->destroy != NULL)
+    item->destroy (item->data);
+  g_free (item);
+}
+
+static gpointer
+worker_main (gpointer data)
+{
+  WorkState *state = data;
+
+  g_mutex_lock (&state->mutex);
+  for (;;)
+    {
+      GList *link = g_queue_pop_head_link (&state->queued);
+
+      if (link != NULL)
+        {
+          g_atomic_int_set (&state->n_queued, (gint) state->queued.length);
+          state->running++;
+          g_mutex_unlock (&state->mutex);
+
+          work_item_run (link->data);
+
+          g_mutex_lock (&state->mutex);
+          if (--state->running == 0 && g_queue_is_empty (&state->queued))
+            g_cond_broadcast (&state->idle_cond);
+          continue;
+        }
+
+      if (state->shut_down)
+        break;
+
+      /* Nothing queued: watch for a moment before sleeping. */
+      if (state->n_spinning == 0)
+        {
+          gint64 end;
+
+          state->n_spinning++;
+          g_mutex_unlock (&state->mutex);
+          end = g_get_monotonic_time () + AIO_WORKER_SPIN_US;
+          while (g_atomic_int_get (&state->n_queued) == 0 &&
+                 g_get_monotonic_time () < end)
+            cpu_relax ();
+          g_mutex_lock (&state->mutex);
+          state->n_spinning--;
+          if (!g_queue_is_empty (&state->queued))
+            continue;
+        }
+
+      state->n_sleeping++;
+      if (!g_cond_wait_until (&state->work_cond, &state->mutex,
+                              g_get_monotonic_time () + AIO_WORKER_IDLE_SECONDS * G_TIME_SPAN_SECOND) &&
+          g_queue_is_empty (&state->queued))
+        {
+          state->n_sleeping--;
+          if (state->n_waking > state->n_sleeping)
+            state->n_waking = state->n_sleeping;
+          break;
+        }
+      state->n_sleeping--;
+      if (state->n_waking > 0)
+        state->n_waking--;
+    }
+
+  state->n_workers--;
+  g_mutex_unlock (&state->mutex);
+  work_state_unref (state);
+  return NULL;
+}
+
+/* With @mutex held, after an item was queued: gets a worker to it. */
+static void
+work_state_dispatch (WorkState *state)
+{
+  guint queued = state->queued.length;
+  g_autoptr(GError) error = NULL;
+  GThread *thread;
+
+  /* A spinning worker takes the first job, waking ones one job each. */
+  if (queued <= state->n_spinning + state->n_waking)
+    return;
+
+  if (state->n_sleeping > state->n_waking)
+    {
+      state->n_waking++;
+      g_cond_signal (&state->work_cond);
+      return;
+    }
+
+  if (state->n_workers >= state->max_workers)
+    return;
+
+  thread = g_thread_try_new ("aio-executor", worker_main, work_state_ref (state), &error);
+  if (thread == NULL)
+    {
+      work_state_unref (state);
+      /* The job waits for the workers there are. */
+      if (state->n_workers == 0)
+        g_warning ("AioThreadPoolExecutor: cannot start a worker: %s", error->message);
+      return;
+    }
+  state->n_workers++;
+  g_thread_unref (thread);
+}
+
+/* Queues a job, or refuses it with AIO_ERROR_CLOSED once the executor was
+ * shut down. */
+static void
 work_state_add (WorkState       *state,
                 AioFuture       *future,
                 GCancellable    *cancellable,
@@ -472,45 +624,21 @@ work_state_add (WorkState       *state,
                                  _("The executor was shut down"));
       if (destroy != NULL)
         destroy (user_data);
-      return NULL;
+      return;
     }
 
-  item = g_new0 (WorkItem, 1);
+  item = g_new (WorkItem, 1);
   item->link.data = item;
-  item->state = work_state_ref (state);
+  item->link.prev = item->link.next = NULL;
   item->future = future;
   item->cancellable = cancellable;
   item->func = func;
   item->data = user_data;
   item->destroy = destroy;
   g_queue_push_tail_link (&state->queued, &item->link);
+  g_atomic_int_set (&state->n_queued, (gint) state->queued.length);
+  work_state_dispatch (state);
   g_mutex_unlock (&state->mutex);
-
-  return item;
-}
-
-/* In a worker: runs the item and frees it. */
-static void
-work_item_run (WorkItem *item)
-{
-  WorkState *state = item->state;
-
-  g_mutex_lock (&state->mutex);
-  g_queue_unlink (&state->queued, &item->link);
-  state->running++;
-  g_mutex_unlock (&state->mutex);
-
-  item->func (item->future, item->cancellable, item->data);
-  if (item->destroy != NULL)
-    item->destroy (item->data);
-
-  g_mutex_lock (&state->mutex);
-  if (--state->running == 0)
-    g_cond_broadcast (&state->cond);
-  g_mutex_unlock (&state->mutex);
-
-  work_state_unref (state);
-  g_free (item);
 }
 
 static void
@@ -519,12 +647,13 @@ work_state_shutdown (WorkState *state,
 {
   /* As concurrent.futures' shutdown() with cancel_futures=False, which is
    * what asyncio's shutdown_default_executor() calls: jobs already
-   * submitted still run, later ones are refused. */
+   * submitted still run, later ones are refused.  Idle workers end. */
   g_mutex_lock (&state->mutex);
   state->shut_down = TRUE;
+  g_cond_broadcast (&state->work_cond);
   if (wait)
     while (state->running > 0 || !g_queue_is_empty (&state->queued))
-      g_cond_wait (&state->cond, &state->mutex);
+      g_cond_wait (&state->idle_cond, &state->mutex);
   g_mutex_unlock (&state->mutex);
 }
 
@@ -732,13 +861,16 @@ aio_run_in_executor (AioExecutor     *executor,
 /**
  * AioThreadPoolExecutor:
  *
- * An [iface@Aio.Executor] over a `GThreadPool` of its own, running at most
+ * An [iface@Aio.Executor] with worker threads of its own, running at most
  * [property@Aio.ThreadPoolExecutor:max-workers] jobs at once (asyncio's
  * `concurrent.futures.ThreadPoolExecutor`).
  *
  * Jobs start in the order they were submitted. Workers are started as
- * jobs need them. Dropping the last reference without shutting the
- * executor down lets its queued and running jobs finish in the background.
+ * jobs need them, and end after ten idle seconds or at shutdown; a burst
+ * of short jobs is taken up by a worker that watches the queue for a few
+ * microseconds after its last job, rather than by waking a thread per
+ * job. Dropping the last reference without shutting the executor down
+ * lets its queued and running jobs finish in the background.
  *
  * ```c
  * g_autoptr(AioThreadPoolExecutor) pool = aio_thread_pool_executor_new (4);
@@ -760,9 +892,7 @@ struct _AioThreadPoolExecutor
   /* Set at construction, never changed. */
   guint        max_workers;
 
-  /* Owned.  Created in constructed(), freed in finalize(). */
-  GThreadPool *pool;
-  /* Owned; shared with the items in flight. */
+  /* Owned; shared with the workers. */
   WorkState   *state;
 };
 
@@ -781,13 +911,6 @@ G_DEFINE_FINAL_TYPE_WITH_CODE (AioThreadPoolExecutor, aio_thread_pool_executor, 
                                                       aio_thread_pool_executor_iface_init))
 
 static void
-pool_func (gpointer data,
-           gpointer user_data)
-{
-  work_item_run (data);
-}
-
-static void
 aio_thread_pool_executor_submit (AioExecutor     *executor,
                                  AioFuture       *future,
                                  GCancellable    *cancellable,
@@ -796,17 +919,8 @@ aio_thread_pool_executor_submit (AioExecutor     *executor,
                                  GDestroyNotify   destroy)
 {
   AioThreadPoolExecutor *self = (AioThreadPoolExecutor *) executor;
-  g_autoptr(GError) error = NULL;
-  WorkItem *item;
 
-  item = work_state_add (self->state, future, cancellable, func, user_data, destroy);
-  if (item == NULL)
-    return;
-
-  /* A worker that could not be started leaves the item queued for the
-   * workers already there. */
-  if (!g_thread_pool_push (self->pool, item, &error))
-    g_warning ("AioThreadPoolExecutor %p: %s", self, error->message);
+  work_state_add (self->state, future, cancellable, func, user_data, destroy);
 }
 
 static void
@@ -834,11 +948,7 @@ aio_thread_pool_executor_constructed (GObject *object)
 
   if (self->max_workers == 0)
     self->max_workers = MAX (1, g_get_num_processors ());
-
-  /* Shared threads: a non-exclusive pool cannot fail to be created, and
-   * keeps no thread of its own while idle. */
-  self->pool = g_thread_pool_new (pool_func, NULL, (gint) MIN (self->max_workers, G_MAXINT),
-                                  FALSE, NULL);
+  self->state->max_workers = self->max_workers;
 }
 
 static void
@@ -847,9 +957,9 @@ aio_thread_pool_executor_finalize (GObject *object)
   AioThreadPoolExecutor *self = (AioThreadPoolExecutor *) object;
 
   /* Neither immediate nor waiting: the queued items are still run and the
-   * pool goes away with its last worker.  This may run in one of the
-   * pool's own workers. */
-  g_thread_pool_free (self->pool, FALSE, FALSE);
+   * workers go away once the queue is empty.  This may run in one of the
+   * executor's own workers. */
+  work_state_shutdown (self->state, FALSE);
   work_state_unref (self->state);
 
   G_OBJECT_CLASS (aio_thread_pool_executor_parent_class)->finalize (object);

@@ -51,7 +51,7 @@ main_task (AioTask  *task,
   print_stamped ("Goodbye!");
 }
 
-/* Runs on a worker thread of the default executor (GTask's pool). */
+/* Runs on a worker thread of the default executor. */
 static void
 blocking (AioFuture    *future,
           GCancellable *cancellable,

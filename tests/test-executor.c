@@ -604,6 +604,74 @@ test_max_workers_default (Fixture       *f,
   g_assert_finalize_object (g_steal_pointer (&pool));
 }
 
+typedef struct
+{
+  GMutex mutex;
+  GCond  cond;
+  guint  arrived;
+  guint  expected;
+  guint  met;
+} Rendezvous;
+
+/* Blocks its worker until every job of the rendezvous is running. */
+static void
+job_rendezvous (AioFuture    *future,
+                GCancellable *cancellable,
+                gpointer      user_data)
+{
+  Rendezvous *r = user_data;
+  gint64 deadline = g_get_monotonic_time () + 10 * G_TIME_SPAN_SECOND;
+
+  g_mutex_lock (&r->mutex);
+  if (++r->arrived == r->expected)
+    g_cond_broadcast (&r->cond);
+  while (r->arrived < r->expected)
+    if (!g_cond_wait_until (&r->cond, &r->mutex, deadline))
+      break;
+  if (r->arrived == r->expected)
+    r->met++;
+  g_mutex_unlock (&r->mutex);
+}
+
+static void
+test_blocking_jobs (Fixture       *f,
+                    gconstpointer  data)
+{
+  g_autoptr(AioThreadPoolExecutor) pool = aio_thread_pool_executor_new (6);
+  g_autoptr(GPtrArray) futures = g_ptr_array_new_with_free_func (g_object_unref);
+  Rendezvous r = { .expected = 6 };
+
+  g_test_summary ("concurrent.futures: jobs that block each get a worker of "
+                  "their own, up to max_workers, even when submitted in a "
+                  "burst (six jobs that only return once all six run)");
+
+  g_mutex_init (&r.mutex);
+  g_cond_init (&r.cond);
+  for (guint i = 0; i < r.expected; i++)
+    g_ptr_array_add (futures, aio_loop_run_in_executor (f->loop, AIO_EXECUTOR (pool),
+                                                        job_rendezvous, &r, NULL));
+  for (guint i = 0; i < futures->len; i++)
+    run_until_seen (f->loop, futures->pdata[i]);
+
+  g_assert_cmpuint (r.met, ==, r.expected);
+
+  /* Later bursts, after the workers went to sleep, run as well. */
+  g_usleep (50 * 1000);
+  r.arrived = r.met = 0;
+  g_ptr_array_set_size (futures, 0);
+  for (guint i = 0; i < r.expected; i++)
+    g_ptr_array_add (futures, aio_loop_run_in_executor (f->loop, AIO_EXECUTOR (pool),
+                                                        job_rendezvous, &r, NULL));
+  for (guint i = 0; i < futures->len; i++)
+    run_until_seen (f->loop, futures->pdata[i]);
+  g_assert_cmpuint (r.met, ==, r.expected);
+
+  aio_executor_shutdown (AIO_EXECUTOR (pool), TRUE);
+  g_assert_finalize_object (g_steal_pointer (&pool));
+  g_mutex_clear (&r.mutex);
+  g_cond_clear (&r.cond);
+}
+
 /* ---- shutdown ------------------------------------------------------------ */
 
 typedef struct
@@ -1129,6 +1197,7 @@ main (int   argc,
   TEST ("cancel/before-start", test_cancel_before_start);
   TEST ("thread-pool/max-workers", test_max_workers);
   TEST ("thread-pool/max-workers-default", test_max_workers_default);
+  TEST ("thread-pool/blocking-jobs", test_blocking_jobs);
   TEST ("shutdown/wait", test_shutdown_wait);
   TEST ("shutdown/default", test_default_shutdown_waits);
   TEST ("default-executor/set", test_set_default_executor);
