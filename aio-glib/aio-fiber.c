@@ -179,11 +179,14 @@ struct _AioFiberStack
 
 struct _AioFiberSlab
 {
-  guint8        *map;          /* the mapping; its first page is the guard */
+  guint8        *map;          /* the mapping (see the layouts below) */
   gsize          map_size;
   gsize          stack_size;
+  guint          n_stacks;
+  gboolean       guarded;      /* guard regions, no canaries */
   guint64        free_mask;    /* bit i set: stacks[i] is free */
   guint64        all_mask;
+  guint64        guard_mask;   /* guarded slabs: bit i set: guard installed */
   AioFiberSlab  *prev;         /* in the list of slabs with free stacks */
   AioFiberSlab  *next;
   AioFiberStack  stacks[];
@@ -232,6 +235,7 @@ static GPrivate aio_fiber_pool_key = G_PRIVATE_INIT (aio_fiber_pool_free);
 static _Thread_local AioFiber *aio_fiber_current __attribute__ ((tls_model ("initial-exec")));
 
 /* Set once by aio_fiber_global_init(). */
+static gboolean aio_fiber_guard_regions;
 static gsize   aio_fiber_page_size;
 static gint    aio_fiber_guarded_budget;
 static guint64 aio_fiber_canary_secret;
@@ -263,7 +267,12 @@ typedef enum
 
 static GAsyncQueue *aio_fiber_helper_queue;
 static gboolean aio_fiber_helper_push (gpointer          item,
-                                       AioFiberHelperJob job);
+                                       AioFiberHelperJob job,
+                                       gboolean          start);
+static AioFiberStack *aio_fiber_slab_stack_new (gsize    size,
+                                                gboolean guarded);
+static void aio_fiber_slab_stack_put_back (AioFiberStack *stack,
+                                           gboolean       counted);
 
 static gint
 aio_fiber_read_guarded_budget (void)
@@ -307,6 +316,31 @@ aio_fiber_read_guarded_budget (void)
   return (gint) MIN (budget, (guint64) G_MAXINT);
 }
 
+#ifndef MADV_GUARD_INSTALL
+#define MADV_GUARD_INSTALL 102
+#endif
+
+/* Linux 6.13 and later make guard pages without a mapping (a VMA) of
+ * their own: madvise (MADV_GUARD_INSTALL). */
+static gboolean
+aio_fiber_probe_guard_regions (void)
+{
+  gsize page = aio_fiber_page_size;
+  guint8 *map;
+  gboolean works;
+
+  if (g_strcmp0 (g_getenv ("AIO_FIBER_GUARD_REGIONS"), "0") == 0)
+    return FALSE;
+
+  map = mmap (NULL, 2 * page, PROT_READ | PROT_WRITE,
+              MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+  if (map == MAP_FAILED)
+    return FALSE;
+  works = madvise (map, page, MADV_GUARD_INSTALL) == 0;
+  munmap (map, 2 * page);
+  return works;
+}
+
 static void
 aio_fiber_global_init (void)
 {
@@ -321,6 +355,7 @@ aio_fiber_global_init (void)
       aio_fiber_canary_secret = ((guint64) g_random_int () << 32) |
                                 g_random_int ();
       aio_fiber_partial_slabs = g_hash_table_new (NULL, NULL);
+      aio_fiber_guard_regions = aio_fiber_probe_guard_regions ();
 
       g_once_init_leave (&initialized, 1);
     }
@@ -334,6 +369,9 @@ aio_fiber_canary_write (AioFiberStack *stack)
   guint64 *words = (guint64 *) stack->low;
   gsize i;
 
+  if (stack->slab == NULL || stack->slab->guarded)
+    return;
+
   for (i = 0; i < AIO_FIBER_CANARY_SIZE / sizeof (guint64); i++)
     words[i] = aio_fiber_canary_secret ^ (guint64) (guintptr) &words[i];
 }
@@ -344,7 +382,7 @@ aio_fiber_canary_check (AioFiberStack *stack)
   const guint64 *words;
   gsize i;
 
-  if (stack->slab == NULL)
+  if (stack->slab == NULL || stack->slab->guarded)
     return;
 
   words = (const guint64 *) stack->low;
@@ -371,6 +409,16 @@ aio_fiber_guarded_stack_new (gsize size)
     goto unreserve;
   if (size > G_MAXSIZE - page)
     goto unreserve;
+
+  /* Guard regions: from a slab, for a system call less at first and
+   * three fewer later. */
+  if (aio_fiber_guard_regions)
+    {
+      stack = aio_fiber_slab_stack_new (size, TRUE);
+      if (stack == NULL)
+        goto unreserve;
+      return stack;
+    }
 
   map = mmap (NULL, size + page, PROT_READ | PROT_WRITE,
               MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_STACK, -1, 0);
@@ -421,8 +469,7 @@ aio_fiber_guarded_stack_free (AioFiberStack *stack)
   /* The helper exists once slabs are in use, that is when thousands of
    * stacks come and go. */
   g_mutex_lock (&aio_fiber_slab_lock);
-  helped = aio_fiber_helper_queue != NULL &&
-           aio_fiber_helper_push (stack, AIO_FIBER_HELPER_UNMAP_GUARDED);
+  helped = aio_fiber_helper_push (stack, AIO_FIBER_HELPER_UNMAP_GUARDED, FALSE);
   g_mutex_unlock (&aio_fiber_slab_lock);
   if (!helped)
     aio_fiber_guarded_stack_unmap (stack);
@@ -440,12 +487,29 @@ aio_fiber_guarded_stack_free (AioFiberStack *stack)
  *
  * so the canary of stack i + 1 lies in the top page of stack i.  Stacks are
  * handed out from the top of the slab down.
+ *
+ * Where the kernel has guard regions (see aio_fiber_probe_guard_regions()),
+ * the guarded stacks come from slabs too, laid out without canaries:
+ *
+ *   map + i*(S+P)       the guard page of stack i, installed when the
+ *                       stack is first handed out, kept until the unmap
+ *   map + i*(S+P) + P   stack i, S bytes
+ *
+ * Guarded and canary slabs are kept in separate lists.
  */
+
+static inline gpointer
+aio_fiber_slab_key (gsize    stack_size,
+                    gboolean guarded)
+{
+  /* Stack sizes are multiples of the page size: the low bit is free. */
+  return GSIZE_TO_POINTER (stack_size | (guarded ? 1 : 0));
+}
 
 static void
 aio_fiber_slab_list_insert (AioFiberSlab *slab)
 {
-  gpointer key = GSIZE_TO_POINTER (slab->stack_size);
+  gpointer key = aio_fiber_slab_key (slab->stack_size, slab->guarded);
   AioFiberSlab *head = g_hash_table_lookup (aio_fiber_partial_slabs, key);
 
   slab->prev = NULL;
@@ -458,7 +522,7 @@ aio_fiber_slab_list_insert (AioFiberSlab *slab)
 static void
 aio_fiber_slab_list_remove (AioFiberSlab *slab)
 {
-  gpointer key = GSIZE_TO_POINTER (slab->stack_size);
+  gpointer key = aio_fiber_slab_key (slab->stack_size, slab->guarded);
 
   if (slab->prev != NULL)
     slab->prev->next = slab->next;
@@ -514,9 +578,8 @@ static void
 aio_fiber_slab_populate (AioFiberSlab *slab)
 {
   gsize page = aio_fiber_page_size;
-  guint n_stacks = (guint) (slab->map_size - 2 * page) / slab->stack_size;
 
-  for (guint i = 0; i < n_stacks && g_atomic_int_get (&aio_fiber_helper_populates); i++)
+  for (guint i = 0; i < slab->n_stacks && g_atomic_int_get (&aio_fiber_helper_populates); i++)
     {
       guint8 *top = slab->stacks[i].low + slab->stack_size;
       guint8 *top_page = (guint8 *) (((guintptr) top - 1) & ~(guintptr) (page - 1));
@@ -568,14 +631,16 @@ aio_fiber_helper_main (gpointer data)
   return NULL;
 }
 
-/* Called with the slab lock held.  Returns FALSE when there is no helper. */
+/* Called with the slab lock held.  Returns FALSE when there is no helper;
+ * @start starts it if it was never tried. */
 static gboolean
 aio_fiber_helper_push (gpointer          item,
-                       AioFiberHelperJob job)
+                       AioFiberHelperJob job,
+                       gboolean          start)
 {
   static gboolean tried;
 
-  if (aio_fiber_helper_queue == NULL && !tried)
+  if (aio_fiber_helper_queue == NULL && !tried && start)
     {
       GAsyncQueue *queue = g_async_queue_new ();
       GThread *thread;
@@ -603,68 +668,78 @@ aio_fiber_helper_push (gpointer          item,
 
 /* Called with the slab lock held. */
 static AioFiberSlab *
-aio_fiber_slab_new (gsize stack_size)
+aio_fiber_slab_new (gsize    stack_size,
+                    gboolean guarded)
 {
   AioFiberSlab *slab;
   gsize page = aio_fiber_page_size;
+  gsize stride = guarded ? stack_size + page : stack_size;
   gsize n_stacks, map_size, i;
   guint8 *map, *base;
 
-  n_stacks = CLAMP (AIO_FIBER_SLAB_TARGET_BYTES / stack_size, 1,
-                    AIO_FIBER_SLAB_STACKS_MAX);
-  if (stack_size > (G_MAXSIZE - 2 * page) / n_stacks)
+  if (stride < stack_size)
     return NULL;
-  map_size = n_stacks * stack_size + 2 * page;
+  n_stacks = CLAMP (AIO_FIBER_SLAB_TARGET_BYTES / stride, 1,
+                    AIO_FIBER_SLAB_STACKS_MAX);
+  if (stride > (G_MAXSIZE - 2 * page) / n_stacks)
+    return NULL;
+  map_size = guarded ? n_stacks * stride : n_stacks * stride + 2 * page;
 
   map = mmap (NULL, map_size, PROT_READ | PROT_WRITE,
               MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_STACK, -1, 0);
   if (map == MAP_FAILED)
     return NULL;
-  if (mprotect (map, page, PROT_NONE) != 0)
+  if (!guarded && mprotect (map, page, PROT_NONE) != 0)
     {
       munmap (map, map_size);
       return NULL;
     }
 #ifdef MADV_NOHUGEPAGE
   /* A huge page would turn one touched stack page into 2 MiB. */
-  madvise (map + page, map_size - page, MADV_NOHUGEPAGE);
+  madvise (map, map_size, MADV_NOHUGEPAGE);
 #endif
 
   slab = g_malloc0 (sizeof (AioFiberSlab) + n_stacks * sizeof (AioFiberStack));
   slab->map = map;
   slab->map_size = map_size;
   slab->stack_size = stack_size;
+  slab->n_stacks = (guint) n_stacks;
+  slab->guarded = guarded;
   slab->all_mask = n_stacks == 64 ? G_MAXUINT64 : (G_GUINT64_CONSTANT (1) << n_stacks) - 1;
   slab->free_mask = slab->all_mask;
 
-  base = map + page + (page - AIO_FIBER_CANARY_SIZE);
+  base = guarded ? map + page : map + page + (page - AIO_FIBER_CANARY_SIZE);
   for (i = 0; i < n_stacks; i++)
     {
-      slab->stacks[i].low = base + i * stack_size;
+      slab->stacks[i].low = base + i * stride;
       slab->stacks[i].size = stack_size;
       slab->stacks[i].slab = slab;
     }
 
+  /* Guarded slabs, which every program with fibers has, use the helper
+   * only once canary slabs, thousands of fibers, started it. */
   if (g_atomic_int_get (&aio_fiber_helper_populates))
-    aio_fiber_helper_push (slab, AIO_FIBER_HELPER_POPULATE_SLAB);
+    aio_fiber_helper_push (slab, AIO_FIBER_HELPER_POPULATE_SLAB, !guarded);
 
   return slab;
 }
 
 static AioFiberStack *
-aio_fiber_slab_stack_new (gsize size)
+aio_fiber_slab_stack_new (gsize    size,
+                          gboolean guarded)
 {
   AioFiberSlab *slab;
   AioFiberStack *stack;
+  guint64 bit;
   guint i;
 
   g_mutex_lock (&aio_fiber_slab_lock);
 
   slab = g_hash_table_lookup (aio_fiber_partial_slabs,
-                              GSIZE_TO_POINTER (size));
+                              aio_fiber_slab_key (size, guarded));
   if (slab == NULL)
     {
-      slab = aio_fiber_slab_new (size);
+      slab = aio_fiber_slab_new (size, guarded);
       if (slab == NULL)
         {
           g_mutex_unlock (&aio_fiber_slab_lock);
@@ -679,9 +754,24 @@ aio_fiber_slab_stack_new (gsize size)
   if (slab->free_mask == 0)
     aio_fiber_slab_list_remove (slab);
   stack = &slab->stacks[i];
-  g_atomic_int_inc (&aio_fiber_n_slab);
+  bit = G_GUINT64_CONSTANT (1) << i;
+  if (!guarded)
+    g_atomic_int_inc (&aio_fiber_n_slab);   /* guarded ones were counted */
 
   g_mutex_unlock (&aio_fiber_slab_lock);
+
+  /* Only this thread touches the bit of the stack it holds. */
+  if (guarded && (__atomic_load_n (&slab->guard_mask, __ATOMIC_RELAXED) & bit) == 0)
+    {
+      if (madvise (stack->low - aio_fiber_page_size, aio_fiber_page_size,
+                   MADV_GUARD_INSTALL) != 0)
+        {
+          /* The caller gives the budget back. */
+          aio_fiber_slab_stack_put_back (stack, FALSE);
+          return NULL;
+        }
+      __atomic_fetch_or (&slab->guard_mask, bit, __ATOMIC_RELAXED);
+    }
 
   aio_fiber_canary_write (stack);
 #ifdef HAVE_VALGRIND_H
@@ -692,29 +782,29 @@ aio_fiber_slab_stack_new (gsize size)
   return stack;
 }
 
+/* Gives @stack back to its slab.  With @counted, it leaves the count of
+ * live stacks of its kind too. */
 static void
-aio_fiber_slab_stack_free (AioFiberStack *stack)
+aio_fiber_slab_stack_put_back (AioFiberStack *stack,
+                               gboolean       counted)
 {
   AioFiberSlab *slab = stack->slab;
   gboolean was_full, unmap = FALSE;
   guint i = stack - slab->stacks;
-
-#ifdef HAVE_VALGRIND_H
-  VALGRIND_STACK_DEREGISTER (stack->valgrind_id);
-#endif
 
   g_mutex_lock (&aio_fiber_slab_lock);
 
   was_full = slab->free_mask == 0;
   /* Atomic: the helper reads it without the lock. */
   __atomic_fetch_or (&slab->free_mask, G_GUINT64_CONSTANT (1) << i, __ATOMIC_RELAXED);
-  g_atomic_int_add (&aio_fiber_n_slab, -1);
+  if (counted)
+    g_atomic_int_add (slab->guarded ? &aio_fiber_n_guarded : &aio_fiber_n_slab, -1);
   if (slab->free_mask == slab->all_mask)
     {
       if (!was_full)
         aio_fiber_slab_list_remove (slab);
       /* Behind any populate job of the slab, off this thread. */
-      unmap = !aio_fiber_helper_push (slab, AIO_FIBER_HELPER_UNMAP_SLAB);
+      unmap = !aio_fiber_helper_push (slab, AIO_FIBER_HELPER_UNMAP_SLAB, !slab->guarded);
     }
   else if (was_full)
     aio_fiber_slab_list_insert (slab);
@@ -723,6 +813,15 @@ aio_fiber_slab_stack_free (AioFiberStack *stack)
 
   if (unmap)
     aio_fiber_slab_unmap (slab);
+}
+
+static void
+aio_fiber_slab_stack_free (AioFiberStack *stack)
+{
+#ifdef HAVE_VALGRIND_H
+  VALGRIND_STACK_DEREGISTER (stack->valgrind_id);
+#endif
+  aio_fiber_slab_stack_put_back (stack, TRUE);
 }
 
 /* Stacks, whatever their kind */
@@ -797,7 +896,7 @@ aio_fiber_stack_acquire (gsize size)
 
   stack = aio_fiber_guarded_stack_new (size);
   if (stack == NULL)
-    stack = aio_fiber_slab_stack_new (size);
+    stack = aio_fiber_slab_stack_new (size, FALSE);
 
   return stack;
 }

@@ -1155,8 +1155,93 @@ test_overflow_guard (void)
       g_assert_not_reached ();
     }
 
+  g_test_summary ("A fiber that overflows a guarded stack faults at once, "
+                  "with the kernel's guard regions and with a PROT_NONE page");
+
+  /* Whatever the kernel offers (a guard region on Linux 6.13 and later). */
   g_test_trap_subprocess (NULL, 0, G_TEST_SUBPROCESS_DEFAULT);
   g_test_trap_assert_failed ();
+
+  /* A mapping of its own with a PROT_NONE page below. */
+  g_setenv ("AIO_FIBER_GUARD_REGIONS", "0", TRUE);
+  g_test_trap_subprocess (NULL, 0, G_TEST_SUBPROCESS_DEFAULT);
+  g_unsetenv ("AIO_FIBER_GUARD_REGIONS");
+  g_test_trap_assert_failed ();
+}
+
+/* /aio/fiber/guard-regions */
+
+static guint
+count_mappings (void)
+{
+  g_autofree char *maps = NULL;
+  guint lines = 0;
+
+  g_assert_true (g_file_get_contents ("/proc/self/maps", &maps, NULL, NULL));
+  for (const char *p = maps; *p != '\0'; p++)
+    lines += *p == '\n';
+  return lines;
+}
+
+static gboolean
+guard_regions_work (void)
+{
+  gsize page = (gsize) sysconf (_SC_PAGESIZE);
+  guint8 *map = mmap (NULL, 2 * page, PROT_READ | PROT_WRITE,
+                      MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  gboolean works;
+
+  g_assert_true (map != MAP_FAILED);
+  works = madvise (map, page, 102 /* MADV_GUARD_INSTALL */) == 0;
+  munmap (map, 2 * page);
+  return works;
+}
+
+static void
+test_guard_regions (void)
+{
+  if (g_test_subprocess ())
+    {
+      AioFiber *fibers[200];
+      gpointer frames[G_N_ELEMENTS (fibers)];
+      guint before = count_mappings (), after;
+
+      for (guint i = 0; i < G_N_ELEMENTS (fibers); i++)
+        {
+          fibers[i] = aio_fiber_new (frame_func, &frames[i], 0);
+          resume_ok (fibers[i]);
+        }
+      after = count_mappings ();
+      g_assert_cmpuint (aio_fiber_get_n_guarded_stacks (), ==, G_N_ELEMENTS (fibers));
+
+      if (g_getenv ("AIO_FIBER_GUARD_REGIONS") == NULL && guard_regions_work ())
+        /* Slabs of 64 guarded stacks: a mapping each. */
+        g_assert_cmpuint (after - before, <=, 2 * G_N_ELEMENTS (fibers) / 64 + 4);
+      else
+        /* A mapping and a guard page each. */
+        g_assert_cmpuint (after - before, >=, 2 * G_N_ELEMENTS (fibers));
+
+      for (guint i = 0; i < G_N_ELEMENTS (fibers); i++)
+        {
+          resume_ok (fibers[i]);
+          aio_fiber_free (fibers[i]);
+        }
+      return;
+    }
+
+  g_test_summary ("Where the kernel has guard regions, guarded stacks come "
+                  "from slabs and cost no mappings of their own; elsewhere "
+                  "each has a mapping and a PROT_NONE page");
+  if (!guard_regions_work ())
+    g_test_message ("no guard regions here: both runs check the fallback");
+
+  g_test_trap_subprocess (NULL, 0, G_TEST_SUBPROCESS_DEFAULT);
+  g_test_trap_assert_passed ();
+
+  g_setenv ("AIO_FIBER_GUARD_REGIONS", "0", TRUE);
+  g_test_trap_subprocess (NULL, 0, G_TEST_SUBPROCESS_DEFAULT);
+  g_unsetenv ("AIO_FIBER_GUARD_REGIONS");
+  g_test_trap_assert_passed ();
 }
 
 /* /aio/fiber/overflow/canary */
@@ -1231,6 +1316,7 @@ main (int    argc,
   g_test_add_func ("/aio/fiber/free-suspended", test_free_suspended);
   g_test_add_func ("/aio/fiber/many", test_many);
   g_test_add_func ("/aio/fiber/slab-helper", test_slab_helper);
+  g_test_add_func ("/aio/fiber/guard-regions", test_guard_regions);
   g_test_add_func ("/aio/fiber/no-stack", test_no_stack);
   g_test_add_func ("/aio/fiber/misuse", test_misuse);
   g_test_add_func ("/aio/fiber/threads", test_threads);
