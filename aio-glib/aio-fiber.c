@@ -58,7 +58,10 @@
  *    munmap, which at 100 000 fibers cost more than everything else a
  *    fiber does, while programs with fewer than a few thousand fibers alive
  *    at once, which is most of them, still get a guard page for every
- *    fiber.
+ *    fiber.  Where the kernel has guard regions (Linux 6.13 and later),
+ *    guarded stacks come from slabs too, each with a guard region below
+ *    it (see the layouts at aio_fiber_slab_key()): no VMA split, one
+ *    system call instead of three.
  *  - slab stacks: beyond the budget, stacks are carved from slabs, single
  *    mappings of up to 64 stacks (16 MiB at the default size) with one
  *    guard page at the bottom, so two VMAs per 64 stacks.  A slab stack is
@@ -81,7 +84,8 @@
  * to its slab.  Stacks are not tied to a thread: a stack taken on one thread
  * may end in another thread's pool.  If no stack can be mapped (ENOMEM,
  * also when the VMA limit is reached anyway) aio_fiber_resume() fails with
- * AIO_ERROR_NO_STACK; nothing aborts.
+ * AIO_ERROR_NO_STACK; nothing aborts.  Page faults and unmaps of slab
+ * stacks are largely left to a helper thread (see "The slab helper"). 
  *
  * Tools
  * -----
