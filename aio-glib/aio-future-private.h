@@ -136,6 +136,14 @@ void      _aio_future_copy_outcome    (AioFuture      *future,
 /* See aio-sleep.c. */
 gboolean  _aio_sleep_absorb           (AioFuture      *future,
                                        AioTimer       *timer);
+/* The type of sleeps; 0 until the first sleep is made. */
+extern GType _aio_sleep_type;
+
+static inline gboolean
+_aio_is_sleep (AioFuture *future)
+{
+  return G_OBJECT_TYPE (future) == __atomic_load_n (&_aio_sleep_type, __ATOMIC_RELAXED);
+}
 /* See aio-error.c.  Zero-initialized, static. */
 typedef struct
 {
@@ -156,7 +164,7 @@ gboolean  _aio_error_is_cancelled     (const GError   *error);
  * subclass (tasks, sleeps, waiters) costs a call into GType's type tree,
  * several per await.  This remembers the last few types that passed: a
  * GType, once registered, is never reused for another type. */
-#define AIO_FUTURE_TYPE_CACHE 4
+#define AIO_FUTURE_TYPE_CACHE 4     /* unrolled in _aio_is_future() */
 extern GType _aio_future_type_cache[AIO_FUTURE_TYPE_CACHE];
 gboolean  _aio_is_future_slow         (gconstpointer   instance);
 
@@ -169,9 +177,12 @@ _aio_is_future (gconstpointer instance)
   if (G_UNLIKELY (i == NULL || i->g_class == NULL))
     return FALSE;
   type = i->g_class->g_type;
-  for (guint k = 0; k < AIO_FUTURE_TYPE_CACHE; k++)
-    if (type == g_atomic_pointer_get ((GType *) &_aio_future_type_cache[k]))
-      return TRUE;
+  /* Relaxed loads: an entry is a whole word, written once per type. */
+  if (type == __atomic_load_n (&_aio_future_type_cache[0], __ATOMIC_RELAXED) ||
+      type == __atomic_load_n (&_aio_future_type_cache[1], __ATOMIC_RELAXED) ||
+      type == __atomic_load_n (&_aio_future_type_cache[2], __ATOMIC_RELAXED) ||
+      type == __atomic_load_n (&_aio_future_type_cache[3], __ATOMIC_RELAXED))
+    return TRUE;
   return _aio_is_future_slow (instance);
 }
 

@@ -156,8 +156,10 @@ aio_future_release (AioFuture *self)
       g_clear_pointer (&self->callbacks, g_array_unref);
     }
 
-  _aio_future_clear_value (self);
-  g_clear_error (&self->error);
+  if (self->value_type != AIO_VALUE_NONE)
+    _aio_future_clear_value (self);
+  if (self->error != NULL)
+    g_clear_error (&self->error);
   _aio_clear_ref (&self->loop);
 }
 
@@ -183,8 +185,8 @@ _aio_is_future_slow (gconstpointer instance)
   /* Racing threads may overwrite each other's entries: any entry holds a
    * type that passed, and a miss only costs the slow check again. */
   type = G_TYPE_FROM_INSTANCE (instance);
-  g_atomic_pointer_set ((GType *) &_aio_future_type_cache[(guint) g_atomic_int_add (&next, 1) % AIO_FUTURE_TYPE_CACHE],
-                        type);
+  __atomic_store_n (&_aio_future_type_cache[(guint) g_atomic_int_add (&next, 1) % AIO_FUTURE_TYPE_CACHE],
+                    type, __ATOMIC_RELAXED);
   return TRUE;
 }
 
@@ -300,7 +302,7 @@ aio_future_recycle (AioFuture *self,
   guint foreign = 0;
 
   if (_aio_loop_current == NULL ||
-      (G_OBJECT_TYPE (self) != AIO_TYPE_FUTURE && klass->recycle == NULL))
+      (klass->recycle == NULL && G_OBJECT_TYPE (self) != AIO_TYPE_FUTURE))
     return FALSE;
 
   if (((GObject *) self)->qdata != NULL)

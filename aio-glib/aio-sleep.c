@@ -145,9 +145,13 @@ aio_sleep_future_recycle (AioFuture *future)
   return TRUE;
 }
 
+GType _aio_sleep_type;
+
 static void
 aio_sleep_future_class_init (AioSleepFutureClass *klass)
 {
+  __atomic_store_n (&_aio_sleep_type, G_TYPE_FROM_CLASS (klass), __ATOMIC_RELAXED);
+
   GObjectClass *object_class = G_OBJECT_CLASS (klass);
   AioFutureClass *future_class = AIO_FUTURE_CLASS (klass);
 

@@ -389,7 +389,7 @@ aio_task_wait_on (AioTask   *self,
   if (self->must_cancel && aio_future_cancel (future, aio_task_cancel_message (self)))
     self->must_cancel = FALSE;
 
-  if (!self->must_cancel)
+  if (!self->must_cancel && _aio_is_sleep (future))
     {
       self->u.sleep_timer.index = 0;
       self->u.sleep_timer.func = aio_task_sleep_timer;
