@@ -633,12 +633,28 @@ job_rendezvous (AioFuture    *future,
   g_mutex_unlock (&r->mutex);
 }
 
+/* Submits r->expected rendezvous jobs at once and waits for them all. */
+static void
+run_rendezvous (Fixture               *f,
+                AioThreadPoolExecutor *pool,
+                Rendezvous            *r)
+{
+  g_autoptr(GPtrArray) futures = g_ptr_array_new_with_free_func (g_object_unref);
+
+  r->arrived = r->met = 0;
+  for (guint i = 0; i < r->expected; i++)
+    g_ptr_array_add (futures, aio_loop_run_in_executor (f->loop, AIO_EXECUTOR (pool),
+                                                        job_rendezvous, r, NULL));
+  for (guint i = 0; i < futures->len; i++)
+    run_until_seen (f->loop, futures->pdata[i]);
+  g_assert_cmpuint (r->met, ==, r->expected);
+}
+
 static void
 test_blocking_jobs (Fixture       *f,
                     gconstpointer  data)
 {
   g_autoptr(AioThreadPoolExecutor) pool = aio_thread_pool_executor_new (6);
-  g_autoptr(GPtrArray) futures = g_ptr_array_new_with_free_func (g_object_unref);
   Rendezvous r = { .expected = 6 };
 
   g_test_summary ("concurrent.futures: jobs that block each get a worker of "
@@ -647,24 +663,11 @@ test_blocking_jobs (Fixture       *f,
 
   g_mutex_init (&r.mutex);
   g_cond_init (&r.cond);
-  for (guint i = 0; i < r.expected; i++)
-    g_ptr_array_add (futures, aio_loop_run_in_executor (f->loop, AIO_EXECUTOR (pool),
-                                                        job_rendezvous, &r, NULL));
-  for (guint i = 0; i < futures->len; i++)
-    run_until_seen (f->loop, futures->pdata[i]);
 
-  g_assert_cmpuint (r.met, ==, r.expected);
-
+  run_rendezvous (f, pool, &r);
   /* Later bursts, after the workers went to sleep, run as well. */
   g_usleep (50 * 1000);
-  r.arrived = r.met = 0;
-  g_ptr_array_set_size (futures, 0);
-  for (guint i = 0; i < r.expected; i++)
-    g_ptr_array_add (futures, aio_loop_run_in_executor (f->loop, AIO_EXECUTOR (pool),
-                                                        job_rendezvous, &r, NULL));
-  for (guint i = 0; i < futures->len; i++)
-    run_until_seen (f->loop, futures->pdata[i]);
-  g_assert_cmpuint (r.met, ==, r.expected);
+  run_rendezvous (f, pool, &r);
 
   aio_executor_shutdown (AIO_EXECUTOR (pool), TRUE);
   g_assert_finalize_object (g_steal_pointer (&pool));

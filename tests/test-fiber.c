@@ -1142,6 +1142,25 @@ overflow_func (gpointer user_data)
   overflow_recurse (0);
 }
 
+/* Runs the calling test in a subprocess twice, with whatever guard the
+ * kernel offers and with AIO_FIBER_GUARD_REGIONS=0, and checks that both
+ * passed (or, without @passes, failed). */
+static void
+trap_both_guard_kinds (gboolean passes)
+{
+  for (guint forced = 0; forced < 2; forced++)
+    {
+      if (forced)
+        g_setenv ("AIO_FIBER_GUARD_REGIONS", "0", TRUE);
+      g_test_trap_subprocess (NULL, 0, G_TEST_SUBPROCESS_DEFAULT);
+      g_unsetenv ("AIO_FIBER_GUARD_REGIONS");
+      if (passes)
+        g_test_trap_assert_passed ();
+      else
+        g_test_trap_assert_failed ();
+    }
+}
+
 static void
 test_overflow_guard (void)
 {
@@ -1158,15 +1177,8 @@ test_overflow_guard (void)
   g_test_summary ("A fiber that overflows a guarded stack faults at once, "
                   "with the kernel's guard regions and with a PROT_NONE page");
 
-  /* Whatever the kernel offers (a guard region on Linux 6.13 and later). */
-  g_test_trap_subprocess (NULL, 0, G_TEST_SUBPROCESS_DEFAULT);
-  g_test_trap_assert_failed ();
-
-  /* A mapping of its own with a PROT_NONE page below. */
-  g_setenv ("AIO_FIBER_GUARD_REGIONS", "0", TRUE);
-  g_test_trap_subprocess (NULL, 0, G_TEST_SUBPROCESS_DEFAULT);
-  g_unsetenv ("AIO_FIBER_GUARD_REGIONS");
-  g_test_trap_assert_failed ();
+  /* A guard region on Linux 6.13 and later, then a PROT_NONE page. */
+  trap_both_guard_kinds (FALSE);
 }
 
 /* /aio/fiber/guard-regions */
@@ -1235,13 +1247,7 @@ test_guard_regions (void)
   if (!guard_regions_work ())
     g_test_message ("no guard regions here: both runs check the fallback");
 
-  g_test_trap_subprocess (NULL, 0, G_TEST_SUBPROCESS_DEFAULT);
-  g_test_trap_assert_passed ();
-
-  g_setenv ("AIO_FIBER_GUARD_REGIONS", "0", TRUE);
-  g_test_trap_subprocess (NULL, 0, G_TEST_SUBPROCESS_DEFAULT);
-  g_unsetenv ("AIO_FIBER_GUARD_REGIONS");
-  g_test_trap_assert_passed ();
+  trap_both_guard_kinds (TRUE);
 }
 
 /* /aio/fiber/overflow/canary */
