@@ -3419,6 +3419,37 @@ test_own_sleep_shared (Fixture       *f,
 }
 
 static void
+test_own_sleep_complete_outside (Fixture       *f,
+                                 gconstpointer  data)
+{
+  AioTask *task;
+  Body b;
+
+  g_test_summary ("asyncio: Future.set_result() on a stepped task asleep on "
+                  "its own timer ends it at once; the timer is dropped and "
+                  "the step never runs again");
+
+  body_init (&b, f, "t");
+  task = create_stepped (f, own_sleep_step, &b);
+  run_sleep (f, 0);
+  g_assert_cmpuint (b.runs, ==, 1);
+
+  aio_task_return_int64 (task, 9);
+  g_assert_true (aio_future_is_resolved (AIO_FUTURE (task)));
+  g_assert_cmpint (aio_future_get_int64 (AIO_FUTURE (task), NULL), ==, 9);
+  g_assert_cmpuint (b.destroyed, ==, 1);
+
+  /* The timer let go of the task at once: it does not wait for its
+   * deadline to be finalized. */
+  g_assert_finalize_object (task);
+
+  /* Past the sleep's deadline: nothing runs. */
+  run_sleep (f, OWN_SLEEP * 2);
+  g_assert_cmpuint (b.runs, ==, 1);
+  body_clear (&b);
+}
+
+static void
 test_own_sleep_loop_closed (Fixture       *f,
                             gconstpointer  data)
 {
@@ -3494,6 +3525,7 @@ main (int   argc,
   TEST ("own-sleep/order", test_own_sleep_order);
   TEST ("own-sleep/shared", test_own_sleep_shared);
   TEST ("own-sleep/loop-closed", test_own_sleep_loop_closed);
+  TEST ("own-sleep/complete-outside", test_own_sleep_complete_outside);
   TEST ("cancel/before-start", test_cancel_before_start);
   TEST ("cancel/suspended", test_cancel_suspended);
   TEST ("cancel/message", test_cancel_message);
