@@ -809,7 +809,7 @@ test_set_default_executor (Fixture       *f,
   g_assert_true (aio_future_is_rejected (on_pool));
   (void) aio_future_get_error (on_pool);
 
-  /* Back to one over GTask's pool, which lets the pool go. */
+  /* Back to a default executor of the loop's own, which lets the pool go. */
   aio_loop_set_default_executor (f->loop, NULL);
   g_assert_true (aio_loop_get_default_executor (f->loop) != AIO_EXECUTOR (pool));
   g_assert_finalize_object (g_steal_pointer (&pool));
