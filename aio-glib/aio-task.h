@@ -49,6 +49,12 @@ typedef void (*AioTaskFunc) (AioTask  *task,
  * that future is done. When the task was cancelled, @completed is a
  * cancelled future.
  *
+ * A sleep returned by a step and held by nobody else (the usual
+ * `return aio_sleep (delay);`) is not kept while the task sleeps: the task
+ * waits on a timer of its own, and @completed is then a resolved future
+ * with no value, as the sleep would have been, but not the same object.
+ * Keep a reference to the sleep if its identity matters.
+ *
  * Returns: (transfer full) (nullable): the next future to wait for, or
  *   %NULL when the task is over (having returned its value with
  *   [method@Aio.Task.return_int64] and its relatives, or none)
