@@ -43,31 +43,6 @@ timeout_is_none (gdouble timeout)
   return timeout >= G_MAXDOUBLE;
 }
 
-/* Lets the calling thread touch @loop's loop-thread state: it is inside
- * the loop's dispatch, or takes the context while nobody iterates it. */
-static gboolean
-comb_loop_enter (AioLoop  *loop,
-                 gboolean *acquired)
-{
-  *acquired = FALSE;
-  if (_aio_loop_is_current (loop))
-    return TRUE;
-  if (_aio_loop_is_home_thread (loop) && _aio_loop_acquire (loop))
-    {
-      *acquired = TRUE;
-      return TRUE;
-    }
-  return FALSE;
-}
-
-static void
-comb_loop_leave (AioLoop  *loop,
-                 gboolean  acquired)
-{
-  if (acquired)
-    _aio_loop_release (loop);
-}
-
 static void
 critical_other_thread (const char *func,
                        AioLoop    *loop)
@@ -162,27 +137,34 @@ mark_error_retrieved (AioFuture *future,
   (void) aio_future_get_error (future);
 }
 
-/* Removes the callback left on @watch's future, if it has not run yet.
- * With @keep_retrieving, the future's error still counts as retrieved
- * when it comes, as asyncio's gather and shield read every exception
- * they were given, even after they are done themselves. */
+/* Removes the done callback @id (0: none) from @future, if it has not run
+ * yet.  With @keep_retrieving, the future's error still counts as
+ * retrieved when it comes, as asyncio's gather and shield read every
+ * exception they were given, even after they are done themselves. */
+static void
+detach_done_callback (AioFuture *future,
+                      guint      id,
+                      gboolean   keep_retrieving)
+{
+  if (id == 0 || !aio_future_remove_done_callback (future, id))
+    return;
+
+  if (keep_retrieving)
+    {
+      if (_aio_future_state (future) != AIO_FUTURE_PENDING)
+        (void) aio_future_get_error (future);
+      else
+        aio_future_add_done_callback (future, mark_error_retrieved, NULL, NULL);
+    }
+}
+
+/* The same for @watch. */
 static void
 watch_detach (Watch    *watch,
               gboolean  keep_retrieving)
 {
-  if (watch->id == 0)
-    return;
-
-  aio_future_remove_done_callback (watch->future, watch->id);
+  detach_done_callback (watch->future, watch->id, keep_retrieving);
   watch->id = 0;
-
-  if (keep_retrieving)
-    {
-      if (_aio_future_state (watch->future) != AIO_FUTURE_PENDING)
-        (void) aio_future_get_error (watch->future);
-      else
-        aio_future_add_done_callback (watch->future, mark_error_retrieved, NULL, NULL);
-    }
 }
 
 static void
@@ -331,17 +313,7 @@ aio_gather_future_finish (AioGatherFuture *self)
   /* When every child's callback ran, there is nothing to remove. */
   for (guint i = 0; self->n_done < self->children->len && i < self->children->len; i++)
     {
-      AioFuture *child = g_ptr_array_index (self->children, i);
-
-      /* As watch_detach (…, TRUE): a child whose callback had not run yet
-       * still has its error retrieved when it comes. */
-      if (self->ids[i] != 0 && aio_future_remove_done_callback (child, self->ids[i]))
-        {
-          if (_aio_future_state (child) != AIO_FUTURE_PENDING)
-            (void) aio_future_get_error (child);
-          else
-            aio_future_add_done_callback (child, mark_error_retrieved, NULL, NULL);
-        }
+      detach_done_callback (g_ptr_array_index (self->children, i), self->ids[i], TRUE);
       self->ids[i] = 0;
     }
 
@@ -405,7 +377,7 @@ aio_gather_future_cancel (AioFuture  *future,
   if (_aio_future_state (future) != AIO_FUTURE_PENDING || !self->watching)
     return FALSE;
 
-  if (!comb_loop_enter (future->loop, &acquired))
+  if (!_aio_loop_enter (future->loop, &acquired))
     {
       critical_other_thread ("aio_future_cancel", future->loop);
       return FALSE;
@@ -431,7 +403,7 @@ aio_gather_future_cancel (AioFuture  *future,
     }
   g_object_unref (self);
 
-  comb_loop_leave (future->loop, acquired);
+  _aio_loop_leave (future->loop, acquired);
   return cancelled;
 }
 
@@ -474,7 +446,7 @@ aio_gather_new (const char *func,
   AioGatherFuture *self;
   gboolean acquired;
 
-  if (!comb_loop_enter (loop, &acquired))
+  if (!_aio_loop_enter (loop, &acquired))
     {
       critical_other_thread (func, loop);
       g_ptr_array_unref (children);
@@ -503,7 +475,7 @@ aio_gather_new (const char *func,
                                                      self, NULL);
     }
 
-  comb_loop_leave (loop, acquired);
+  _aio_loop_leave (loop, acquired);
   return (AioFuture *) self;
 }
 
@@ -791,7 +763,7 @@ aio_wait_future_cancel (AioFuture  *future,
   if (_aio_future_state (future) != AIO_FUTURE_PENDING)
     return FALSE;
 
-  if (!comb_loop_enter (future->loop, &acquired))
+  if (!_aio_loop_enter (future->loop, &acquired))
     {
       critical_other_thread ("aio_future_cancel", future->loop);
       return FALSE;
@@ -801,7 +773,7 @@ aio_wait_future_cancel (AioFuture  *future,
    * which are the caller's. */
   if (!_aio_future_cancel_now (future, message, FALSE))
     {
-      comb_loop_leave (future->loop, acquired);
+      _aio_loop_leave (future->loop, acquired);
       return FALSE;
     }
 
@@ -809,7 +781,7 @@ aio_wait_future_cancel (AioFuture  *future,
   aio_wait_future_finish (self);
   g_object_unref (self);
 
-  comb_loop_leave (future->loop, acquired);
+  _aio_loop_leave (future->loop, acquired);
   return TRUE;
 }
 
@@ -888,7 +860,7 @@ aio_wait (GPtrArray   *futures,
   if ((loop = check_futures (G_STRFUNC, futures->pdata, futures->len)) == NULL)
     return NULL;
 
-  if (!comb_loop_enter (loop, &acquired))
+  if (!_aio_loop_enter (loop, &acquired))
     {
       critical_other_thread (G_STRFUNC, loop);
       return NULL;
@@ -910,7 +882,7 @@ aio_wait (GPtrArray   *futures,
     comb_timer_arm (loop, &self->timer, timeout, g_object_ref (self), g_object_unref,
                     aio_wait_future_timeout);
 
-  comb_loop_leave (loop, acquired);
+  _aio_loop_leave (loop, acquired);
   return (AioFuture *) self;
 }
 
@@ -1005,7 +977,7 @@ aio_wait_for_future_cancel (AioFuture  *future,
   if (_aio_future_state (future) != AIO_FUTURE_PENDING || !self->watching)
     return FALSE;
 
-  if (!comb_loop_enter (future->loop, &acquired))
+  if (!_aio_loop_enter (future->loop, &acquired))
     {
       critical_other_thread ("aio_future_cancel", future->loop);
       return FALSE;
@@ -1026,7 +998,7 @@ aio_wait_for_future_cancel (AioFuture  *future,
     }
   g_object_unref (self);
 
-  comb_loop_leave (future->loop, acquired);
+  _aio_loop_leave (future->loop, acquired);
   return ret;
 }
 
@@ -1100,7 +1072,7 @@ aio_wait_for (AioFuture *future,
   if ((loop = check_futures (G_STRFUNC, (gpointer *) &future, 1)) == NULL)
     return NULL;
 
-  if (!comb_loop_enter (loop, &acquired))
+  if (!_aio_loop_enter (loop, &acquired))
     {
       critical_other_thread (G_STRFUNC, loop);
       return NULL;
@@ -1127,7 +1099,7 @@ aio_wait_for (AioFuture *future,
                         aio_wait_for_future_timeout);
     }
 
-  comb_loop_leave (loop, acquired);
+  _aio_loop_leave (loop, acquired);
   return (AioFuture *) self;
 }
 
@@ -1191,7 +1163,7 @@ aio_shield_future_cancel (AioFuture  *future,
   if (_aio_future_state (future) != AIO_FUTURE_PENDING)
     return FALSE;
 
-  if (!comb_loop_enter (future->loop, &acquired))
+  if (!_aio_loop_enter (future->loop, &acquired))
     {
       critical_other_thread ("aio_future_cancel", future->loop);
       return FALSE;
@@ -1199,7 +1171,7 @@ aio_shield_future_cancel (AioFuture  *future,
 
   if (!_aio_future_cancel_now (future, message, FALSE))
     {
-      comb_loop_leave (future->loop, acquired);
+      _aio_loop_leave (future->loop, acquired);
       return FALSE;
     }
 
@@ -1209,7 +1181,7 @@ aio_shield_future_cancel (AioFuture  *future,
   aio_shield_future_finish (self, TRUE);
   g_object_unref (self);
 
-  comb_loop_leave (future->loop, acquired);
+  _aio_loop_leave (future->loop, acquired);
   return TRUE;
 }
 
@@ -1274,7 +1246,7 @@ aio_shield (AioFuture *future)
   if ((loop = check_futures (G_STRFUNC, (gpointer *) &future, 1)) == NULL)
     return NULL;
 
-  if (!comb_loop_enter (loop, &acquired))
+  if (!_aio_loop_enter (loop, &acquired))
     {
       critical_other_thread (G_STRFUNC, loop);
       return NULL;
@@ -1288,7 +1260,7 @@ aio_shield (AioFuture *future)
   self->callback_id = aio_future_add_done_callback (future, aio_shield_future_inner_done,
                                                     self, NULL);
 
-  comb_loop_leave (loop, acquired);
+  _aio_loop_leave (loop, acquired);
   return (AioFuture *) self;
 }
 
@@ -1460,7 +1432,7 @@ aio_as_completed (GPtrArray *futures,
   if (futures->len == 0)
     return outputs;
 
-  if (!comb_loop_enter (loop, &acquired))
+  if (!_aio_loop_enter (loop, &acquired))
     {
       critical_other_thread (G_STRFUNC, loop);
       g_ptr_array_unref (outputs);
@@ -1490,6 +1462,6 @@ aio_as_completed (GPtrArray *futures,
     comb_timer_arm (loop, &self->timer, timeout, as_completed_ref (self), as_completed_unref,
                     as_completed_timeout);
 
-  comb_loop_leave (loop, acquired);
+  _aio_loop_leave (loop, acquired);
   return outputs;
 }

@@ -8,7 +8,7 @@
 #include <glib/gi18n-lib.h>
 
 #include "aio-error.h"
-#include "aio-future-private.h"
+#include "aio-error-private.h"
 
 /**
  * aio_error_quark:

@@ -85,7 +85,7 @@
  * may end in another thread's pool.  If no stack can be mapped (ENOMEM,
  * also when the VMA limit is reached anyway) aio_fiber_resume() fails with
  * AIO_ERROR_NO_STACK; nothing aborts.  Page faults and unmaps of slab
- * stacks are largely left to a helper thread (see "The slab helper"). 
+ * stacks are largely left to a helper thread (see "The slab helper").
  *
  * Tools
  * -----
@@ -1344,7 +1344,8 @@ aio_fiber_helper_flush (void)
     g_usleep (100);
 }
 
-/* Both count what the helper has yet to unmap as gone. */
+/* Both wait for the helper first, so that stacks it was given to unmap
+ * are no longer counted. */
 guint
 aio_fiber_get_n_guarded_stacks (void)
 {

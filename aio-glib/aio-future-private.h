@@ -144,18 +144,6 @@ _aio_is_sleep (AioFuture *future)
 {
   return G_OBJECT_TYPE (future) == __atomic_load_n (&_aio_sleep_type, __ATOMIC_RELAXED);
 }
-/* See aio-error.c.  Zero-initialized, static. */
-typedef struct
-{
-  gint        stamp;
-  const char *text;
-} AioCachedText;
-const char *_aio_gettext_cached       (AioCachedText  *cache,
-                                       const char     *msgid);
-#define _AIO_CACHED_(msgid)                                     \
-  ({ static AioCachedText _aio_cache;                           \
-     _aio_gettext_cached (&_aio_cache, msgid); })
-
 GError   *_aio_future_new_cancelled_error (const char *message);
 gboolean  _aio_error_is_cancelled     (const GError   *error);
 

@@ -53,6 +53,7 @@
 #include <string.h>
 
 #include "aio-error.h"
+#include "aio-error-private.h"
 #include "aio-future-private.h"
 #include "aio-loop-private.h"
 #include "aio-task.h"
@@ -852,19 +853,17 @@ void
 _aio_future_publish (AioFuture      *self,
                      AioFutureState  state)
 {
+  gboolean acquired;
+
   g_assert (state != AIO_FUTURE_PENDING);
 
   /* Release: whoever sees the final state sees the outcome too. */
   g_atomic_int_set (&self->state, state);
 
-  if (_aio_loop_is_current (self->loop))
+  if (_aio_loop_enter (self->loop, &acquired))
     {
       aio_future_schedule_callbacks (self);
-    }
-  else if (_aio_loop_is_home_thread (self->loop) && _aio_loop_acquire (self->loop))
-    {
-      aio_future_schedule_callbacks (self);
-      _aio_loop_release (self->loop);
+      _aio_loop_leave (self->loop, acquired);
     }
   else
     {

@@ -89,4 +89,33 @@ _aio_loop_is_current (AioLoop *loop)
   return _aio_loop_current == loop;
 }
 
+/* Lets the calling thread touch @loop's loop-thread state: it is inside
+ * the loop's dispatch, or it is the loop's home thread and takes the
+ * context while nobody iterates it (*@acquired is then TRUE).  Returns
+ * FALSE when neither holds: another thread runs the loop, and the caller
+ * hands its work over through the inbox instead.  Pair with
+ * _aio_loop_leave(). */
+static inline gboolean
+_aio_loop_enter (AioLoop  *loop,
+                 gboolean *acquired)
+{
+  *acquired = FALSE;
+  if (_aio_loop_is_current (loop))
+    return TRUE;
+  if (_aio_loop_is_home_thread (loop) && _aio_loop_acquire (loop))
+    {
+      *acquired = TRUE;
+      return TRUE;
+    }
+  return FALSE;
+}
+
+static inline void
+_aio_loop_leave (AioLoop  *loop,
+                 gboolean  acquired)
+{
+  if (acquired)
+    _aio_loop_release (loop);
+}
+
 G_END_DECLS

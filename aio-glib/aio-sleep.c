@@ -80,27 +80,19 @@ aio_sleep_future_cancel (AioFuture  *future,
 {
   AioSleepFuture *self = (AioSleepFuture *) future;
   AioLoop *loop = future->loop;
+  gboolean acquired;
 
   if (!_aio_future_cancel_now (future, message, FALSE))
     return FALSE;
 
   /* Leave the heap now, so that a cancelled sleep costs nothing more.  A
    * zero-delay link stays queued and is dropped when reached. */
-  if (self->timer.index != 0)
+  if (self->timer.index != 0 && _aio_loop_enter (loop, &acquired))
     {
-      if (_aio_loop_is_current (loop))
-        {
-          _aio_loop_remove_timer (loop, &self->timer);
-          self->queued = FALSE;
-          _aio_unref (self);
-        }
-      else if (_aio_loop_is_home_thread (loop) && _aio_loop_acquire (loop))
-        {
-          _aio_loop_remove_timer (loop, &self->timer);
-          _aio_loop_release (loop);
-          self->queued = FALSE;
-          _aio_unref (self);
-        }
+      _aio_loop_remove_timer (loop, &self->timer);
+      _aio_loop_leave (loop, acquired);
+      self->queued = FALSE;
+      _aio_unref (self);
     }
 
   return TRUE;
@@ -180,7 +172,7 @@ _aio_sleep_absorb (AioFuture *future,
   AioSleepFuture *self = (AioSleepFuture *) future;
   GObject *object = (GObject *) future;
 
-  if (G_OBJECT_TYPE (future) != aio_sleep_future_get_type () ||
+  if (!_aio_is_sleep (future) ||
       !self->queued || self->timer.index == 0 || self->value != NULL ||
       object->qdata != NULL || g_atomic_int_get ((gint *) &object->ref_count) != 2 ||
       future->callback0.func != NULL || future->callbacks != NULL ||

@@ -65,6 +65,7 @@
 #include <glib/gi18n-lib.h>
 
 #include "aio-error.h"
+#include "aio-error-private.h"
 #include "aio-fiber-private.h"
 #include "aio-future-private.h"
 #include "aio-loop-private.h"
@@ -163,6 +164,16 @@ aio_task_peek_cancellable (AioTask *self)
   return self->extra != NULL ? self->extra->cancellable : NULL;
 }
 
+/* Cancels the task's GCancellable on the task's behalf: its handler must
+ * not take this for a new request. */
+static void
+aio_task_cancel_own_cancellable (AioTaskExtra *extra)
+{
+  g_atomic_int_set (&extra->cancelling_own, TRUE);
+  g_cancellable_cancel (extra->cancellable);
+  g_atomic_int_set (&extra->cancelling_own, FALSE);
+}
+
 struct _AioTaskClass
 {
   AioFutureClass parent_class;
@@ -192,18 +203,14 @@ static gboolean
 aio_task_stop_sleeping (AioTask *self)
 {
   AioLoop *loop = ((AioFuture *) self)->loop;
+  gboolean acquired;
 
   g_assert (self->sleeping);
 
-  if (_aio_loop_is_current (loop))
-    _aio_loop_remove_timer (loop, &self->u.sleep_timer);
-  else if (_aio_loop_is_home_thread (loop) && _aio_loop_acquire (loop))
-    {
-      _aio_loop_remove_timer (loop, &self->u.sleep_timer);
-      _aio_loop_release (loop);
-    }
-  else
+  if (!_aio_loop_enter (loop, &acquired))
     return FALSE;
+  _aio_loop_remove_timer (loop, &self->u.sleep_timer);
+  _aio_loop_leave (loop, acquired);
 
   self->sleeping = FALSE;
   _aio_unref (self);                    /* the timer's */
@@ -585,13 +592,9 @@ aio_task_real_cancel (AioFuture  *future,
       extra->cancel_message = g_strdup (message);
     }
 
-  if (self->extra != NULL && self->extra->cancellable != NULL &&
+  if (aio_task_peek_cancellable (self) != NULL &&
       !g_cancellable_is_cancelled (self->extra->cancellable))
-    {
-      g_atomic_int_set (&self->extra->cancelling_own, TRUE);
-      g_cancellable_cancel (self->extra->cancellable);
-      g_atomic_int_set (&self->extra->cancelling_own, FALSE);
-    }
+    aio_task_cancel_own_cancellable (self->extra);
 
   if (self->waiting != NULL && aio_future_cancel (self->waiting, message))
     return TRUE;
@@ -994,11 +997,7 @@ aio_task_get_cancellable (AioTask *task)
       /* A task being cancelled hands out a cancelled GCancellable; this
        * is not a new request. */
       if (task->n_cancels > 0)
-        {
-          g_atomic_int_set (&extra->cancelling_own, TRUE);
-          g_cancellable_cancel (extra->cancellable);
-          g_atomic_int_set (&extra->cancelling_own, FALSE);
-        }
+        aio_task_cancel_own_cancellable (extra);
     }
 
   return task->extra->cancellable;

@@ -46,18 +46,17 @@ aio_waiter_cancel (AioFuture  *future,
 {
   AioWaiter *self = (AioWaiter *) future;
   AioLoop *loop = future->loop;
+  gboolean acquired;
 
   if (!_aio_future_cancel_now (future, message, FALSE))
     return FALSE;
 
   /* The lists are the loop thread's: from elsewhere, the owner hears of
    * it through the inbox, and meanwhile skips the waiter as done. */
-  if (_aio_loop_is_current (loop))
-    aio_waiter_cancelled_in_loop (self);
-  else if (_aio_loop_is_home_thread (loop) && _aio_loop_acquire (loop))
+  if (_aio_loop_enter (loop, &acquired))
     {
       aio_waiter_cancelled_in_loop (self);
-      _aio_loop_release (loop);
+      _aio_loop_leave (loop, acquired);
     }
   else
     {
@@ -219,6 +218,7 @@ void
 _aio_waiter_schedule (AioWaiter *waiter)
 {
   AioLoop *loop = ((AioFuture *) waiter)->loop;
+  gboolean acquired;
 
   g_assert (waiter->list == NULL);
   g_assert (!waiter->woken);
@@ -234,12 +234,10 @@ _aio_waiter_schedule (AioWaiter *waiter)
   _aio_ref (waiter);
   waiter->owner_ref = _aio_ref (waiter->owner);
 
-  if (_aio_loop_is_current (loop))
-    _aio_loop_push_ready (loop, &waiter->wake_link);
-  else if (_aio_loop_is_home_thread (loop) && _aio_loop_acquire (loop))
+  if (_aio_loop_enter (loop, &acquired))
     {
       _aio_loop_push_ready (loop, &waiter->wake_link);
-      _aio_loop_release (loop);
+      _aio_loop_leave (loop, acquired);
     }
   else
     {
@@ -398,17 +396,12 @@ _aio_sync_run_in_loop (AioLoop  *loop,
                        void    (*func) (gpointer object))
 {
   LoopCall *call;
+  gboolean acquired;
 
-  if (_aio_loop_is_current (loop))
+  if (_aio_loop_enter (loop, &acquired))
     {
       func (object);
-      return;
-    }
-
-  if (_aio_loop_is_home_thread (loop) && _aio_loop_acquire (loop))
-    {
-      func (object);
-      _aio_loop_release (loop);
+      _aio_loop_leave (loop, acquired);
       return;
     }
 
