@@ -10,6 +10,7 @@
 
 #include "aio-loop-private.h"
 #include "aio-test.h"
+#include "aio-watchdog.h"
 
 static guint watchdog_seconds = 120;
 
@@ -23,6 +24,19 @@ watchdog_expired (int signum)
       /* abort() below reports the failure all the same. */
     }
   abort ();
+}
+
+void
+aio_test_watchdog_arm (guint seconds)
+{
+  signal (SIGALRM, watchdog_expired);
+  alarm (seconds);
+}
+
+void
+aio_test_watchdog_disarm (void)
+{
+  alarm (0);
 }
 
 void
@@ -53,8 +67,7 @@ void
 aio_test_fixture_setup (Fixture       *f,
                         gconstpointer  data)
 {
-  signal (SIGALRM, watchdog_expired);
-  alarm (watchdog_seconds);
+  aio_test_watchdog_arm (watchdog_seconds);
 
   f->loop = aio_loop_new ();
   g_main_context_push_thread_default (aio_loop_get_context (f->loop));
@@ -76,7 +89,7 @@ aio_test_fixture_teardown (Fixture       *f,
    * leaked. */
   g_assert_finalize_object (f->loop);
 
-  alarm (0);
+  aio_test_watchdog_disarm ();
 }
 
 typedef struct

@@ -5,10 +5,10 @@
 
 #include "config.h"
 
-#include <signal.h>
-#include <unistd.h>
 
 #include <aio-glib.h>
+
+#include "aio-watchdog.h"
 
 /* ---- harness ------------------------------------------------------------- */
 
@@ -18,17 +18,6 @@
 /* How long a handshake with a worker may take before the test fails. */
 #define HANDSHAKE_SECONDS 10
 
-static void
-watchdog_expired (int signum)
-{
-  static const char msg[] = "Bail out! watchdog: the test hung\n";
-
-  if (write (STDOUT_FILENO, msg, sizeof msg - 1) < 0)
-    {
-      /* Nothing more we can do; abort below reports the failure. */
-    }
-  abort ();
-}
 
 typedef struct
 {
@@ -43,8 +32,7 @@ static void
 fixture_setup (Fixture       *f,
                gconstpointer  data)
 {
-  signal (SIGALRM, watchdog_expired);
-  alarm (WATCHDOG_SECONDS);
+  aio_test_watchdog_arm (WATCHDOG_SECONDS);
 
   f->loop = aio_loop_new ();
   f->loop_thread = g_thread_self ();
@@ -65,7 +53,7 @@ fixture_teardown (Fixture       *f,
       g_assert_finalize_object (f->loop);
     }
 
-  alarm (0);
+  aio_test_watchdog_disarm ();
 }
 
 #define TEST(path, func) \

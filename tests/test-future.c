@@ -5,14 +5,13 @@
 
 #include "config.h"
 
-#include <signal.h>
 #include <string.h>
-#include <unistd.h>
 
 #include <aio-glib.h>
 
 #include "aio-future-private.h"
 #include "aio-loop-private.h"
+#include "aio-watchdog.h"
 
 /* ---- harness ------------------------------------------------------------- */
 
@@ -20,17 +19,6 @@
  * reported and aborts instead of blocking `meson test` until its timeout. */
 #define WATCHDOG_SECONDS 60
 
-static void
-watchdog_expired (int signum)
-{
-  static const char msg[] = "Bail out! watchdog: the test hung\n";
-
-  if (write (STDOUT_FILENO, msg, sizeof msg - 1) < 0)
-    {
-      /* Nothing more we can do; abort below reports the failure. */
-    }
-  abort ();
-}
 
 typedef struct
 {
@@ -47,8 +35,7 @@ static void
 fixture_setup (Fixture       *f,
                gconstpointer  data)
 {
-  signal (SIGALRM, watchdog_expired);
-  alarm (WATCHDOG_SECONDS);
+  aio_test_watchdog_arm (WATCHDOG_SECONDS);
 
   f->loop = aio_loop_new ();
   f->pushed = data == NULL;
@@ -73,7 +60,7 @@ fixture_teardown (Fixture       *f,
   /* Every future holds its loop: this also proves none leaked. */
   g_assert_finalize_object (f->loop);
 
-  alarm (0);
+  aio_test_watchdog_disarm ();
 }
 
 #define TEST(path, func) \

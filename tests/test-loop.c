@@ -6,7 +6,6 @@
 #include "config.h"
 
 #include <math.h>
-#include <signal.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -15,6 +14,7 @@
 
 #include "aio-future-private.h"
 #include "aio-loop-private.h"
+#include "aio-watchdog.h"
 
 /* ---- harness ------------------------------------------------------------- */
 
@@ -22,17 +22,6 @@
  * reported and aborts instead of blocking `meson test` until its timeout. */
 #define WATCHDOG_SECONDS 60
 
-static void
-watchdog_expired (int signum)
-{
-  static const char msg[] = "Bail out! watchdog: the test hung\n";
-
-  if (write (STDOUT_FILENO, msg, sizeof msg - 1) < 0)
-    {
-      /* Nothing more we can do; abort below reports the failure. */
-    }
-  abort ();
-}
 
 typedef struct
 {
@@ -46,8 +35,7 @@ static void
 fixture_setup (Fixture       *f,
                gconstpointer  data)
 {
-  signal (SIGALRM, watchdog_expired);
-  alarm (WATCHDOG_SECONDS);
+  aio_test_watchdog_arm (WATCHDOG_SECONDS);
 
   f->loop = aio_loop_new ();
 }
@@ -68,7 +56,7 @@ fixture_teardown (Fixture       *f,
   g_assert_finalize_object (f->loop);
   g_assert_null (aio_loop_get_running ());
 
-  alarm (0);
+  aio_test_watchdog_disarm ();
 }
 
 #define TEST(path, func) \

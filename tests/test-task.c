@@ -17,7 +17,6 @@
 
 #include "config.h"
 
-#include <signal.h>
 #include <string.h>
 #include <sys/resource.h>
 #include <unistd.h>
@@ -27,6 +26,7 @@
 #include "aio-fiber-private.h"
 #include "aio-future-private.h"
 #include "aio-loop-private.h"
+#include "aio-watchdog.h"
 
 #ifdef HAVE_VALGRIND_H
 #include <valgrind/valgrind.h>
@@ -47,17 +47,6 @@
  * reported and aborts instead of blocking `meson test` until its timeout. */
 #define WATCHDOG_SECONDS 60
 
-static void
-watchdog_expired (int signum)
-{
-  static const char msg[] = "Bail out! watchdog: the test hung\n";
-
-  if (write (STDOUT_FILENO, msg, sizeof msg - 1) < 0)
-    {
-      /* Nothing more we can do; abort below reports the failure. */
-    }
-  abort ();
-}
 
 typedef struct
 {
@@ -71,8 +60,7 @@ static void
 fixture_setup (Fixture       *f,
                gconstpointer  data)
 {
-  signal (SIGALRM, watchdog_expired);
-  alarm (WATCHDOG_SECONDS);
+  aio_test_watchdog_arm (WATCHDOG_SECONDS);
 
   f->loop = aio_loop_new ();
   f->log = g_string_new (NULL);
@@ -104,7 +92,7 @@ fixture_teardown (Fixture       *f,
   g_assert_finalize_object (f->loop);
   g_string_free (f->log, TRUE);
 
-  alarm (0);
+  aio_test_watchdog_disarm ();
 }
 
 #define TEST(path, func) \
