@@ -5,7 +5,6 @@
 
 #include "config.h"
 
-
 #include <aio-glib.h>
 
 #include "aio-watchdog.h"
