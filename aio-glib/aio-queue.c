@@ -889,14 +889,17 @@ aio_queue_get_unfinished (AioQueue *queue)
 
 /* ---- put ----------------------------------------------------------------- */
 
-/* Whether a new put goes in at once: there is a place that is not
- * promised to a woken putter, and no put waits before it. */
+/* Whether a new put goes in at once: there is room, and no put waits
+ * before it, either in line or woken and about to run.  (A woken putter
+ * goes in when its wake-up runs, later in this iteration: a put that
+ * went in now would overtake it.) */
 static gboolean
 aio_queue_has_room_for_new (AioQueue *self)
 {
   if (self->maxsize == 0)
     return TRUE;
-  return self->len + self->n_woken_putters < (gsize) self->maxsize &&
+  return self->n_woken_putters == 0 &&
+         self->len < (gsize) self->maxsize &&
          !_aio_waiter_has_pending (&self->putters);
 }
 
@@ -911,6 +914,9 @@ aio_queue_new_putter (AioQueue *self,
   waiter->number = entry->priority;
   waiter->flags = entry->is_value ? WAITER_VALUE : 0;
   _aio_waiter_push_tail (&self->putters, waiter);
+  /* In line behind woken putters while there is room for it too: woken
+   * at once, its wake-up runs after theirs. */
+  aio_queue_wake_putters (self);
   return waiter;
 }
 

@@ -439,6 +439,36 @@ test_putters_fifo (Fixture *f)
 }
 
 static void
+test_put_behind_woken (Fixture *f)
+{
+  AioQueue *queue = counted_queue_new (3);
+
+  g_test_summary ("Puts keep their order: a put made while earlier waiting puts "
+                  "were woken but have not run yet goes in behind them, even "
+                  "though the queue has room for it too");
+
+  put_string (queue, "1");
+  put_string (queue, "2");
+  put_string (queue, "3");
+  aio_queue_put_threadsafe (queue, g_strdup ("4"));   /* from the loop's thread */
+  aio_queue_put_threadsafe (queue, g_strdup ("5"));
+  g_assert_cmpuint (aio_queue_get_size (queue), ==, 3);
+
+  /* Room for three: the two waiting puts are woken, one place is left. */
+  assert_next (queue, "1");
+  assert_next (queue, "2");
+  assert_next (queue, "3");
+  aio_queue_put_threadsafe (queue, g_strdup ("6"));
+  yield_n (2);
+
+  assert_next (queue, "4");
+  assert_next (queue, "5");
+  assert_next (queue, "6");
+  g_assert_finalize_object (queue);
+  g_assert_cmpuint (n_freed, ==, 0);
+}
+
+static void
 test_nowait_steals (Fixture *f)
 {
   g_autoptr(GString) log = g_string_new (NULL);
@@ -1273,6 +1303,7 @@ main (int    argc,
   TEST ("/aio/queue/fairness/getters", test_getters_fifo);
   TEST ("/aio/queue/fairness/putters", test_putters_fifo);
   TEST ("/aio/queue/fairness/nowait-steals", test_nowait_steals);
+  TEST ("/aio/queue/fairness/put-behind-woken", test_put_behind_woken);
   TEST ("/aio/queue/cancel/get-waiting", test_get_cancel_waiting);
   TEST ("/aio/queue/cancel/get-hand-off", test_get_cancel_hand_off);
   TEST ("/aio/queue/cancel/get-hand-off-wait-for", test_get_cancel_hand_off_wait_for);
