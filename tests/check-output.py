@@ -2,18 +2,31 @@
 # check-output.py: run an example and check its lines, their order and
 # their timing.
 #
-# Usage: check-output.py [--tolerance S] [--no-stamp] -- TEXT@SECONDS... -- COMMAND [ARGS...]
+# Usage: check-output.py [--tolerance S] [--no-stamp] [--at DATE]
+#                        -- TEXT@SECONDS... -- COMMAND [ARGS...]
 #
 # Each expected line is "TEXT@SECONDS": the program must print lines ending
 # in TEXT, in this order, each SECONDS after the first line (within the
 # tolerance).  Unless --no-stamp is given, every line must start with a
 # time.ctime()-style stamp such as "Sun Mar 13 15:47:37 2022".
 #
+# With --at "YYYY-MM-DD HH:MM:SS" the command runs with its wall clock set
+# to that moment (UTC) by libfaketime, and each stamp must show that moment
+# plus the time since the command started, so that the test checks one
+# chosen date (a one-digit day, say) whatever today is.  libfaketime moves
+# the monotonic clock along with it (it still advances at the real rate):
+# left alone, its absolute sleeps (clock_nanosleep, which Python's
+# time.sleep() uses) fail with EINVAL.  Without libfaketime the test is
+# skipped (exit status 77).
+#
 # SPDX-License-Identifier: LGPL-2.1-or-later
 
+import datetime
+import os
 import re
 import subprocess
 import sys
+import sysconfig
 import time
 
 STAMP = re.compile(r"^(Mon|Tue|Wed|Thu|Fri|Sat|Sun) "
@@ -21,9 +34,40 @@ STAMP = re.compile(r"^(Mon|Tue|Wed|Thu|Fri|Sat|Sun) "
                    r"[ \d]\d \d\d:\d\d:\d\d \d{4} (?P<text>.*)$")
 
 
+SKIP = 77
+
+
+def find_libfaketime():
+    multiarch = sysconfig.get_config_var("MULTIARCH") or ""
+    for libdir in (f"/usr/lib/{multiarch}/faketime", "/usr/lib/faketime",
+                   "/usr/lib64/faketime", "/usr/local/lib/faketime"):
+        path = os.path.join(libdir, "libfaketime.so.1")
+        if os.path.exists(path):
+            return path
+    return None
+
+
+def faked_env(at):
+    """The environment that runs a command with its clock set to @at."""
+    lib = find_libfaketime()
+    if lib is None:
+        print("libfaketime not found (Debian: apt-get install libfaketime): skipped")
+        sys.exit(SKIP)
+    env = dict(os.environ)
+    env["LD_PRELOAD"] = " ".join(filter(None, [lib, env.get("LD_PRELOAD")]))
+    env["FAKETIME"] = "@" + at.strftime("%Y-%m-%d %H:%M:%S")
+    env["TZ"] = "UTC"
+    # AddressSanitizer wants to be first in the library list; the preload
+    # is harmless to it.
+    env["ASAN_OPTIONS"] = ":".join(filter(None, [env.get("ASAN_OPTIONS"),
+                                                 "verify_asan_link_order=0"]))
+    return env
+
+
 def main(argv):
     tolerance = 0.3
     stamped = True
+    fake_at = None
     args = argv[1:]
     while args and args[0] != "--":
         if args[0] == "--tolerance":
@@ -32,6 +76,9 @@ def main(argv):
         elif args[0] == "--no-stamp":
             stamped = False
             args = args[1:]
+        elif args[0] == "--at":
+            fake_at = datetime.datetime.strptime(args[1], "%Y-%m-%d %H:%M:%S")
+            args = args[2:]
         else:
             sys.exit(f"unknown option {args[0]}")
     args = args[1:]
@@ -42,8 +89,9 @@ def main(argv):
         expected.append((text, float(at)))
     command = args[split + 1:]
 
+    env = faked_env(fake_at) if fake_at else None
     start = time.monotonic()
-    proc = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(command, stdout=subprocess.PIPE, text=True, env=env)
     seen = []
     for line in proc.stdout:
         seen.append((time.monotonic(), line.rstrip("\n")))
@@ -66,6 +114,14 @@ def main(argv):
                 failures.append(f"no ctime-style stamp in {line!r}")
                 continue
             body = match.group("text")
+            if fake_at:
+                shown = datetime.datetime.strptime(line[:24], "%a %b %d %H:%M:%S %Y")
+                # whole seconds, and the process started a little before
+                # Popen returned: one second of slack each way
+                late = (shown - fake_at).total_seconds() - (when - start)
+                if not -1.0 - tolerance <= late <= 1.0 + tolerance:
+                    failures.append(f"stamp {line[:24]!r} is not the faked clock "
+                                    f"{fake_at:%Y-%m-%d %H:%M:%S} + {when - start:.1f} s")
         if body != text:
             failures.append(f"line {line!r}: expected {text!r}")
             continue

@@ -24,8 +24,20 @@ const aio = imports.aio;
 const {Aio} = aio;
 const {GLib} = imports.gi;
 
+// Prints @what after a timestamp like Python's time.ctime(), such as
+// "Thu Dec  3 09:07:55 2026": English names whatever the locale, and a
+// one-digit day padded with an ASCII space (GLib's %e would pad it with
+// U+2007 FIGURE SPACE, and %a and %b follow the locale).
+const DAYS = ['Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat', 'Sun'];
+const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun',
+    'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+
 function printStamped(what) {
-    print(`${GLib.DateTime.new_now_local().format('%a %b %e %H:%M:%S %Y')} ${what}`);
+    const now = GLib.DateTime.new_now_local();
+    const day = String(now.get_day_of_month()).padStart(2, ' ');
+    const stamp = `${DAYS[now.get_day_of_week() - 1]} ${MONTHS[now.get_month() - 1]} ` +
+        `${day} ${now.format('%H:%M:%S %Y')}`;
+    print(`${stamp} ${what}`);
 }
 
 async function main() {
