@@ -12,9 +12,9 @@
 //     loop.run_until_complete(group)
 //     loop.close()
 //
-// Run it with the folder of aio.js on the search path:
+// Run it with aio.js installed (in $datadir/gjs-1.0, on GJS's search path):
 //
-//     gjs -I /usr/share/aio-glib-1.0/gjs hello-ish-world.js
+//     gjs hello-ish-world.js
 //
 // SPDX-License-Identifier: LGPL-2.1-or-later
 

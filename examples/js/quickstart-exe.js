@@ -26,9 +26,9 @@
 // not a task, as run_in_executor()'s is. The output is the same as the C
 // and Python versions'.
 //
-// Run it with the folder of aio.js on the search path:
+// Run it with aio.js installed (in $datadir/gjs-1.0, on GJS's search path):
 //
-//     gjs -I /usr/share/aio-glib-1.0/gjs quickstart-exe.js
+//     gjs quickstart-exe.js
 //
 // SPDX-License-Identifier: LGPL-2.1-or-later
 

@@ -2,8 +2,8 @@
 //
 // SPDX-License-Identifier: LGPL-2.1-or-later
 //
-// Load it with the legacy importer, after putting its folder on the search
-// path (`gjs -I /usr/share/aio-glib-1.0/gjs`, or `imports.searchPath`):
+// Load it with the legacy importer; it is installed in $datadir/gjs-1.0, on
+// GJS's search path (aio.mjs beside it is the ES module form):
 //
 //     const aio = imports.aio;
 //     const {Aio} = aio;
