@@ -29,5 +29,6 @@
 #include "aio-barrier.h"
 #include "aio-task-group.h"
 #include "aio-timeout.h"
+#include "aio-gio.h"
 
 #undef AIO_INSIDE

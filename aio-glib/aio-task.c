@@ -970,9 +970,14 @@ aio_task_set_stack_size (AioTask *task,
  * aio_task_get_cancellable:
  * @task: an [class@Aio.Task]
  *
- * Gets the task's `GCancellable`, to pass to GIO calls made in its body.
- * It is cancelled when the task is, and cancelling it, from any thread,
- * cancels the task.
+ * Gets the task's `GCancellable`. It is cancelled when the task is, and
+ * cancelling it, from any thread, cancels the task.
+ *
+ * To await a GIO call, give it an [class@Aio.GioCall] instead: the task's
+ * `GCancellable` is reset by [method@Aio.Task.uncancel] (and so by a
+ * [class@Aio.Timeout] scope's exit), possibly before GIO saw it cancelled,
+ * while a call's own is cancelled whenever the await is and the await
+ * returns only once GIO has reported.
  *
  * Returns: (transfer none): the task's cancellable
  *

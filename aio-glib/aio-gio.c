@@ -1,0 +1,403 @@
+/* aio-gio.c: GIO's _async/_finish pairs awaited from tasks
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+/**
+ * AioGioCall:
+ *
+ * A future for one GIO-style `_async` call: what a task awaits to wait
+ * for any `_async`/`_finish` pair without writing an adapter.
+ *
+ * A call gives the `_async` function its own `GCancellable` and a
+ * `GAsyncReadyCallback` (`aio_gio_call_ready()`); when GIO reports, the
+ * call resolves with the `GAsyncResult`, which the task hands to the
+ * matching `_finish` function:
+ *
+ * ```c
+ * g_autoptr(GAsyncResult) res = NULL;
+ * g_autofree char *contents = NULL;
+ * gsize length;
+ *
+ * res = aio_await_gio (AIO_GIO_START (g_file_load_contents_async, file), &error);
+ * if (res == NULL ||
+ *     !g_file_load_contents_finish (file, res, &contents, &length, NULL, &error))
+ *   {
+ *     aio_task_return_error (task, g_steal_pointer (&error));
+ *     return;
+ *   }
+ * ```
+ *
+ * ## Cancellation
+ *
+ * Cancelling the call — which is what every way of cancelling the task
+ * that awaits it does: [method@Aio.Task.cancel], a [func@Aio.wait_for] or
+ * [class@Aio.Timeout] deadline, a failing sibling in an
+ * [class@Aio.TaskGroup], [func@Aio.run]'s shutdown — cancels the call's
+ * `GCancellable`, and the call **stays pending until GIO has reported**.
+ * So when the awaiting task resumes with `G_IO_ERROR_CANCELLED` (or
+ * `G_IO_ERROR_TIMED_OUT` from a deadline), the operation is over and the
+ * stream, socket or file it used is free for the next one.
+ *
+ * Each call has a `GCancellable` of its own, which is never reset: unlike
+ * the task's ([method@Aio.Task.get_cancellable]), which
+ * [method@Aio.Task.uncancel] resets, it cannot be un-cancelled before
+ * GIO saw the cancellation.
+ *
+ * When GIO reports after a cancellation, the call ends cancelled unless
+ * the operation finished anyway: a `GTask` result that carries no error (the
+ * operation won the race) resolves the call as usual, as a coroutine that
+ * catches `CancelledError` and returns a value does. The `GAsyncResult` is
+ * kept either way ([method@Aio.GioCall.get_result]), for a `_finish` that
+ * must be called to release what the operation holds.
+ *
+ * GIO reports to the thread-default `GMainContext` of the thread that made
+ * the `_async` call: in a task, the loop's own while it runs
+ * ([method@Aio.Loop.run_until_complete] and [func@Aio.run] push it). A call
+ * may be completed from any thread.
+ *
+ * Since: 1.0
+ */
+
+#include "config.h"
+
+#include <glib/gi18n-lib.h>
+
+#include "aio-error.h"
+#include "aio-future-private.h"
+#include "aio-gio.h"
+#include "aio-task.h"
+
+struct _AioGioCall
+{
+  AioFuture     parent_instance;
+
+  /* Owned.  Set at construction, never replaced nor reset. */
+  GCancellable *cancellable;
+
+  /* Owned; set once GIO reported, read-only after. */
+  GAsyncResult *result;
+
+  /* Owned.  Written in the loop's thread before @cancellable is
+   * cancelled, read when GIO reports, which comes after. */
+  char         *cancel_message;
+
+  /* Atomic: set by the first cancel(); read where GIO reports, which may
+   * be another thread. */
+  gint          cancel_requested;
+};
+
+struct _AioGioCallClass
+{
+  AioFutureClass parent_class;
+};
+
+G_DEFINE_FINAL_TYPE (AioGioCall, aio_gio_call, AIO_TYPE_FUTURE)
+
+/* The loop aio_gio_call_new_for_loop() asks constructed() to use. */
+static AIO_TLS AioLoop *loop_for_new;
+
+static void
+aio_gio_call_constructed (GObject *object)
+{
+  AioFuture *future = (AioFuture *) object;
+
+  G_OBJECT_CLASS (aio_gio_call_parent_class)->constructed (object);
+
+  /* AioFuture leaves subclasses to pick their loop; bindings construct
+   * calls with g_object_new() too. */
+  if (future->loop == NULL)
+    _aio_future_set_loop (future, loop_for_new);
+}
+
+static void
+aio_gio_call_finalize (GObject *object)
+{
+  AioGioCall *self = (AioGioCall *) object;
+
+  g_clear_object (&self->cancellable);
+  g_clear_object (&self->result);
+  g_free (self->cancel_message);
+
+  G_OBJECT_CLASS (aio_gio_call_parent_class)->finalize (object);
+}
+
+/* Cancelling asks GIO to stop and waits for it to say it did: the future
+ * stays pending until the callback. */
+static gboolean
+aio_gio_call_cancel (AioFuture  *future,
+                     const char *message)
+{
+  AioGioCall *self = (AioGioCall *) future;
+
+  if (_aio_future_state (future) != AIO_FUTURE_PENDING ||
+      g_atomic_int_get (&future->claimed))
+    return FALSE;
+
+  if (!g_atomic_int_get (&self->cancel_requested))
+    {
+      self->cancel_message = g_strdup (message);
+      g_atomic_int_set (&self->cancel_requested, TRUE);
+      /* GIO may report right here, from inside the cancellation: the call
+       * then completes before this returns, through the ready queue. */
+      g_cancellable_cancel (self->cancellable);
+    }
+
+  return TRUE;
+}
+
+static void
+aio_gio_call_class_init (AioGioCallClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+  AioFutureClass *future_class = AIO_FUTURE_CLASS (klass);
+
+  object_class->constructed = aio_gio_call_constructed;
+  object_class->finalize = aio_gio_call_finalize;
+  future_class->cancel = aio_gio_call_cancel;
+}
+
+static void
+aio_gio_call_init (AioGioCall *self)
+{
+  self->cancellable = g_cancellable_new ();
+}
+
+/**
+ * aio_gio_call_new:
+ *
+ * Creates a call for one GIO `_async` function, on the running loop, or
+ * on the default one when none runs. Pass it to exactly one `_async`
+ * call, with `AIO_GIO_CALL_ARGS()` (or `AIO_GIO_START()`, which
+ * does all of it); see [class@Aio.GioCall].
+ *
+ * Returns: (transfer full): a new pending call
+ *
+ * Since: 1.0
+ */
+AioGioCall *
+aio_gio_call_new (void)
+{
+  return g_object_new (AIO_TYPE_GIO_CALL, NULL);
+}
+
+/**
+ * aio_gio_call_new_for_loop:
+ * @loop: an [class@Aio.Loop]
+ *
+ * Creates a call, as [ctor@Aio.GioCall.new] does, that belongs to @loop.
+ *
+ * Returns: (transfer full): a new pending call
+ *
+ * Since: 1.0
+ */
+AioGioCall *
+aio_gio_call_new_for_loop (AioLoop *loop)
+{
+  AioGioCall *self;
+
+  g_return_val_if_fail (AIO_IS_LOOP (loop), NULL);
+
+  loop_for_new = loop;
+  self = g_object_new (AIO_TYPE_GIO_CALL, NULL);
+  loop_for_new = NULL;
+  return self;
+}
+
+/**
+ * aio_gio_call_get_cancellable:
+ * @call: an [class@Aio.GioCall]
+ *
+ * Gets the `GCancellable` to pass to the `_async` function. It is
+ * cancelled when @call is, and never reset.
+ *
+ * Returns: (transfer none): the call's cancellable
+ *
+ * Since: 1.0
+ */
+GCancellable *
+aio_gio_call_get_cancellable (AioGioCall *call)
+{
+  g_return_val_if_fail (AIO_IS_GIO_CALL (call), NULL);
+
+  return call->cancellable;
+}
+
+/**
+ * aio_gio_call_return_result:
+ * @call: a pending [class@Aio.GioCall]
+ * @result: the result GIO reported
+ *
+ * Completes @call with @result, as `aio_gio_call_ready()` does: for
+ * language bindings, whose `_async` callbacks are their own. @call
+ * resolves with @result, or ends cancelled if it was cancelled and @result
+ * is not known to carry a success (see [class@Aio.GioCall]). This may be
+ * called from any thread.
+ *
+ * Since: 1.0
+ */
+void
+aio_gio_call_return_result (AioGioCall   *call,
+                            GAsyncResult *result)
+{
+  AioFuture *future = (AioFuture *) call;
+  gboolean cancelled;
+
+  g_return_if_fail (AIO_IS_GIO_CALL (call));
+  g_return_if_fail (G_IS_ASYNC_RESULT (result));
+
+  if (!_aio_future_try_claim (future))
+    {
+      g_critical ("aio_gio_call_return_result: the call %p has a result already; "
+                  "a call serves one _async function, once", call);
+      return;
+    }
+
+  call->result = g_object_ref (result);
+
+  /* A GTask says whether it failed without giving its error away; with
+   * its cancellable cancelled, it fails unless told not to check it.  Any
+   * other kind of result after a cancellation is taken for cancelled. */
+  cancelled = g_atomic_int_get (&call->cancel_requested) &&
+              !(G_IS_TASK (result) && !g_task_had_error (G_TASK (result)));
+
+  if (cancelled)
+    {
+      future->error = _aio_future_new_cancelled_error (call->cancel_message);
+      _aio_future_publish (future, AIO_FUTURE_CANCELLED);
+      return;
+    }
+
+  future->value_type = AIO_VALUE_OBJECT;
+  future->value.p = g_object_ref (result);
+  _aio_future_publish (future, AIO_FUTURE_RESOLVED);
+}
+
+/**
+ * aio_gio_call_ready: (skip)
+ * @source_object: (nullable): the object the operation ran on
+ * @result: the operation's result
+ * @user_data: (transfer full): a reference to an [class@Aio.GioCall]
+ *
+ * The `GAsyncReadyCallback` to pass to an `_async` function, with a
+ * reference to the call as its data, which it drops: it completes the
+ * call with @result ([method@Aio.GioCall.return_result]).
+ * `AIO_GIO_CALL_ARGS()` passes both.
+ *
+ * Since: 1.0
+ */
+void
+aio_gio_call_ready (GObject      *source_object,
+                    GAsyncResult *result,
+                    gpointer      user_data)
+{
+  AioGioCall *call = user_data;
+
+  g_return_if_fail (AIO_IS_GIO_CALL (call));
+
+  aio_gio_call_return_result (call, result);
+  g_object_unref (call);
+}
+
+/**
+ * aio_gio_call_get_result:
+ * @call: an [class@Aio.GioCall]
+ *
+ * Gets the result GIO reported to @call, even when the call ended
+ * cancelled, for the `_finish` function.
+ *
+ * Returns: (transfer none) (nullable): the result, or %NULL while GIO has
+ *   not reported
+ *
+ * Since: 1.0
+ */
+GAsyncResult *
+aio_gio_call_get_result (AioGioCall *call)
+{
+  g_return_val_if_fail (AIO_IS_GIO_CALL (call), NULL);
+
+  if (_aio_future_state ((AioFuture *) call) == AIO_FUTURE_PENDING)
+    return NULL;
+  return call->result;
+}
+
+/**
+ * aio_future_get_async_result:
+ * @future: a done [class@Aio.Future]
+ * @error: return location for the future's error
+ *
+ * Gets the `GAsyncResult` @future resolved with — an [class@Aio.GioCall],
+ * or a future that took a call's outcome ([func@Aio.wait_for],
+ * [func@Aio.shield]) — for the `_finish` function. This is what a stepped
+ * body calls with the call it waited for.
+ *
+ * Returns: (transfer none): the result, or %NULL with @error set when
+ *   @future did not resolve
+ *
+ * Since: 1.0
+ */
+GAsyncResult *
+aio_future_get_async_result (AioFuture  *future,
+                             GError    **error)
+{
+  gpointer object;
+
+  g_return_val_if_fail (AIO_IS_FUTURE (future), NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  if (!aio_future_propagate (future, error))
+    return NULL;
+
+  object = future->value_type == AIO_VALUE_OBJECT ? future->value.p : NULL;
+  if (!G_IS_ASYNC_RESULT (object))
+    {
+      g_critical ("aio_future_get_async_result: the future %p did not resolve "
+                  "with a GAsyncResult", future);
+      g_set_error_literal (error, AIO_ERROR, AIO_ERROR_INVALID_STATE,
+                           _("The future did not resolve with a GAsyncResult"));
+      return NULL;
+    }
+
+  return object;
+}
+
+/**
+ * aio_await_gio: (skip)
+ * @future: (transfer full): an [class@Aio.GioCall], or a future that takes
+ *   one's outcome
+ * @error: return location for an error
+ *
+ * Waits for a GIO call from a fiber task, as `aio_await()` does, and
+ * returns its `GAsyncResult` for the `_finish` function. Takes ownership
+ * of @future, so that `aio_await_gio (AIO_GIO_START (...), &error)` leaks
+ * nothing.
+ *
+ * If the task is cancelled meanwhile, the call is cancelled and this
+ * returns `G_IO_ERROR_CANCELLED` once GIO has reported; see
+ * [class@Aio.GioCall].
+ *
+ * Returns: (transfer full): the result, or %NULL with @error set
+ *
+ * Since: 1.0
+ */
+GAsyncResult *
+aio_await_gio (AioFuture  *future,
+               GError    **error)
+{
+  gpointer object;
+
+  g_return_val_if_fail (AIO_IS_FUTURE (future), NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  object = aio_await_object (future, error);
+  if (object != NULL && !G_IS_ASYNC_RESULT (object))
+    {
+      g_critical ("aio_await_gio: the future did not resolve with a GAsyncResult");
+      g_clear_object (&object);
+    }
+  if (object == NULL && error != NULL && *error == NULL)
+    g_set_error_literal (error, AIO_ERROR, AIO_ERROR_INVALID_STATE,
+                         _("The future did not resolve with a GAsyncResult"));
+
+  return object;
+}
