@@ -104,9 +104,15 @@ struct _AioLoop
    * dereferenced. */
   GThread      *thread;
 
+  /* Made by aio_loop_ref_for_context() for a context it did not create:
+   * the loop holds no reference on @context and goes away with it, as
+   * @context_watch tells (see context_watch_finalize()). */
+  GSource      *context_watch;
+
   guint         running : 1;
   guint         owned_by_registry : 1;
   guint         registered : 1;
+  guint         weak_context : 1;
 };
 
 enum {
@@ -161,6 +167,85 @@ registry_remove (AioLoop *self)
     g_hash_table_remove (registry, self->context);
   self->registered = FALSE;
   G_UNLOCK (registry);
+}
+
+/* ---- following the context ----------------------------------------------- */
+
+/* A loop found from a context (aio_loop_get_default() in a thread that
+ * pushed a context of its own, as a _sync wrapper does) lives as long as
+ * that context and no longer: it holds no reference on it, and a source
+ * with no callbacks, which only the context references, tells it when the
+ * context is finalized.  Otherwise each such context, with its wakeup
+ * descriptor, would live as long as the process. */
+typedef struct
+{
+  GSource  source;
+  /* Borrowed; under the registry lock.  Cleared by whichever comes
+   * first: the loop closing, or the context going away. */
+  AioLoop *loop;
+} ContextWatch;
+
+static void
+context_watch_finalize (GSource *source)
+{
+  ContextWatch *watch = (ContextWatch *) source;
+  AioLoop *loop;
+
+  G_LOCK (registry);
+  loop = watch->loop;
+  watch->loop = NULL;
+  if (loop != NULL)
+    _aio_ref (loop);
+  G_UNLOCK (registry);
+
+  if (loop == NULL)
+    return;
+
+  /* The context is being finalized: nobody can iterate it any more, so
+   * closing from this thread is safe, and its sources are gone already
+   * (destroying them again only clears a flag). */
+  registry_remove (loop);
+  loop->context_watch = NULL;
+  aio_loop_close (loop);
+  loop->context = NULL;
+  _aio_unref (loop);
+}
+
+static GSourceFuncs context_watch_funcs = {
+  NULL, NULL, NULL, context_watch_finalize, NULL, NULL,
+};
+
+/* Makes @self follow its context instead of keeping it alive. */
+static void
+follow_context (AioLoop *self)
+{
+  GSource *source = g_source_new (&context_watch_funcs, sizeof (ContextWatch));
+
+  ((ContextWatch *) source)->loop = self;
+  g_source_set_name (source, "[aio-glib] context watch");
+  g_source_attach (source, self->context);
+  self->context_watch = source;
+  g_source_unref (source);          /* the context holds it */
+
+  self->weak_context = TRUE;
+  g_main_context_unref (self->context);
+}
+
+/* The loop closes: the context may stay, but no longer has to tell us. */
+static void
+unfollow_context (AioLoop *self)
+{
+  GSource *source;
+
+  G_LOCK (registry);
+  source = self->context_watch;
+  self->context_watch = NULL;
+  if (source != NULL)
+    ((ContextWatch *) source)->loop = NULL;
+  G_UNLOCK (registry);
+
+  if (source != NULL)
+    g_source_destroy (source);
 }
 
 /* ---- the ready queue ----------------------------------------------------- */
@@ -694,7 +779,8 @@ aio_loop_finalize (GObject *object)
   g_assert (self->heap_len == 0);
   g_free (self->heap);
   g_mutex_clear (&self->inbox_mutex);
-  g_clear_pointer (&self->context, g_main_context_unref);
+  if (!self->weak_context)
+    g_clear_pointer (&self->context, g_main_context_unref);
 
   G_OBJECT_CLASS (aio_loop_parent_class)->finalize (object);
 }
@@ -829,6 +915,11 @@ aio_loop_new (void)
  * most one loop per context, so this always returns the same loop for
  * the same context until that loop is closed.
  *
+ * A loop made here holds no reference on @context, unless it is the
+ * global default context: it lives as long as the context, and is closed
+ * when the context is finalized (so a `_sync` wrapper that pushes a
+ * context of its own and drops it afterwards leaves no loop behind).
+ *
  * Returns: (transfer full): the loop of @context
  *
  * Since: 1.0
@@ -847,7 +938,12 @@ aio_loop_ref_for_context (GMainContext *context)
   g_mutex_lock (&creation_mutex);
   loop = registry_lookup (context);
   if (loop == NULL)
-    loop = g_object_new (AIO_TYPE_LOOP, "context", context, NULL);
+    {
+      loop = g_object_new (AIO_TYPE_LOOP, "context", context, NULL);
+      /* The global default context lives as long as the process. */
+      if (context != g_main_context_default ())
+        follow_context (loop);
+    }
   g_mutex_unlock (&creation_mutex);
 
   return loop;
@@ -859,8 +955,9 @@ aio_loop_ref_for_context (GMainContext *context)
  * Gets the loop of the thread-default `GMainContext` (the global default
  * context in the main thread), creating it on first use.
  *
- * That loop is kept alive until it is closed, so the pointer stays valid
- * until then.
+ * That loop is kept alive until it is closed, or until its context is
+ * finalized (see [func@Aio.Loop.ref_for_context]), so the pointer stays
+ * valid until then.
  *
  * Returns: (transfer none): the default loop of this thread
  *
@@ -919,7 +1016,9 @@ _aio_loop_get_current_or_default (void)
  *
  * Gets the `GMainContext` @loop runs on.
  *
- * Returns: (transfer none): the context
+ * Returns: (transfer none) (nullable): the context, or %NULL once the
+ *   context of a loop found with [func@Aio.Loop.ref_for_context] was
+ *   finalized
  *
  * Since: 1.0
  */
@@ -1205,7 +1304,8 @@ aio_loop_stop (AioLoop *loop)
   g_return_if_fail (AIO_IS_LOOP (loop));
 
   g_atomic_int_set (&loop->stopping, TRUE);
-  g_main_context_wakeup (loop->context);
+  if (loop->context != NULL)
+    g_main_context_wakeup (loop->context);
 }
 
 /**
@@ -1279,6 +1379,7 @@ aio_loop_close (AioLoop *loop)
   g_mutex_unlock (&loop->inbox_mutex);
 
   registry_remove (loop);
+  unfollow_context (loop);
 
   g_source_destroy (loop->ready_source);
   g_source_destroy (loop->timer_source);

@@ -274,6 +274,76 @@ test_default_ref_for_context (Fixture       *f,
   g_main_context_unref (context);
 }
 
+static void
+follows_context_body (AioTask  *task,
+                      gpointer  user_data)
+{
+  /* Not a sleep: waking from one makes the process-wide yield future,
+   * which holds the global default loop (see default/global). */
+  g_assert_true (aio_await (aio_future_new_resolved (), NULL));
+}
+
+static guint
+count_open_fds (void)
+{
+  g_autoptr(GDir) dir = g_dir_open ("/proc/self/fd", 0, NULL);
+  guint n = 0;
+
+  g_assert_nonnull (dir);
+  while (g_dir_read_name (dir) != NULL)
+    n++;
+  return n;
+}
+
+/* What a _sync wrapper does: push a context of its own, run a task on
+ * its default loop until done, pop the context and drop it. */
+static gpointer
+sync_call_in_thread (gpointer user_data)
+{
+  GMainContext *context = g_main_context_new ();
+  AioLoop *loop, *held;
+  AioTask *task;
+
+  g_main_context_push_thread_default (context);
+  loop = aio_loop_get_default ();
+  g_object_add_weak_pointer (G_OBJECT (loop), (gpointer *) &loop);
+  task = aio_create_task (follows_context_body, NULL, NULL);
+  while (!aio_future_is_done ((AioFuture *) task))
+    g_main_context_iteration (context, TRUE);
+  g_assert_finalize_object (task);
+  g_main_context_pop_thread_default (context);
+
+  /* A loop somebody holds is closed with its context, and freed once
+   * let go of. */
+  held = aio_loop_ref_for_context (context);
+  g_assert_true (held == loop);
+  g_main_context_unref (context);
+  g_assert_nonnull (loop);
+  g_assert_true (aio_loop_is_closed (held));
+  g_assert_null (aio_loop_get_context (held));
+  g_object_unref (held);
+
+  g_assert_null (loop);
+  return NULL;
+}
+
+static void
+test_default_follows_context (Fixture       *f,
+                              gconstpointer  data)
+{
+  g_test_summary ("The default loop of a temporary thread-default context (what a "
+                  "_sync wrapper pushes) goes away with the context instead of "
+                  "keeping it, and its descriptor, alive");
+
+  guint before;
+
+  g_thread_join (g_thread_new ("sync", sync_call_in_thread, NULL));
+  before = count_open_fds ();
+  for (guint i = 0; i < 20; i++)
+    g_thread_join (g_thread_new ("sync", sync_call_in_thread, NULL));
+  g_assert_cmpuint (count_open_fds (), ==, before);
+}
+
 typedef struct
 {
   Fixture  *f;
@@ -1874,6 +1944,7 @@ main (int   argc,
   TEST ("default/thread-default", test_default_thread_default);
   TEST ("default/ref-for-context", test_default_ref_for_context);
   TEST ("default/global", test_iteration_global_default);
+  TEST ("default/follows-context", test_default_follows_context);
   TEST ("running", test_running);
   TEST ("time", test_time);
   TEST ("call-soon/fifo", test_call_soon_fifo);
