@@ -285,8 +285,27 @@ def _pointer_value(future, value):
         return [_outcome(child) for child in future.get_futures()]
     if name == 'AioWaitFuture':
         return future.get_futures()
+    # wait_for(), shield() and as_completed() complete their futures with a
+    # copy of another future's outcome, and a pointer's copy is the same
+    # pointer: read the value from the future it came from, which
+    # _mirrors() recorded (the gather's list, say, as asyncio gives it).
+    for source in future._aio_sources or ():
+        if source is not future and _is_resolved(source):
+            try:
+                if _get_value(source)[1] == value:
+                    return _value_of(source)
+            except TypeError:
+                pass
     # A bare C pointer: nothing Python can read.
     return value
+
+
+def _mirrors(future, sources):
+    """Records on @future, a C future that will complete with a copy of
+    one of @sources' outcomes, where its value may come from."""
+    if future is not None:
+        future._aio_sources = tuple(sources)
+    return future
 
 
 def _outcome(future):
@@ -316,6 +335,7 @@ class Future(_Aio.Future):
 
     _aio_exc = None
     _aio_callbacks = None
+    _aio_sources = None
 
     def __new__(cls, *, loop=None):
         # As asyncio.Future(loop=None): a future of @loop, or of the running
@@ -419,6 +439,14 @@ class Future(_Aio.Future):
 
 
 _exports_later = ['Future']
+
+
+def _done_future():
+    """A future already resolved with None: what the override's stand-ins
+    for asyncio's coroutine methods return once they have done their work."""
+    future = _Aio.Future.new_for_loop(get_event_loop())
+    _Aio.Future.resolve(future)
+    return future
 
 
 def _run_done_callback(future, data):
@@ -758,6 +786,17 @@ class Loop(_Aio.Loop):
                             'concurrent.futures.Executor, got %r' % (executor,))
         return _Aio.Loop.run_in_executor(self, executor, _run_job, (func, args))
 
+    def shutdown_default_executor(self):
+        """Shuts the default executor down, waiting for its jobs (asyncio's
+        coroutine loop.shutdown_default_executor()); returns a done future,
+        so that both a bare call and `run_until_complete()` or `await` of
+        it work."""
+        _check_open(self)
+        _Aio.Loop.shutdown_default_executor(self)
+        future = _Aio.Future.new_for_loop(self)
+        _Aio.Future.resolve(future)
+        return future
+
     def all_tasks(self):
         return _Aio.Loop.all_tasks(self)
 
@@ -1085,7 +1124,7 @@ def wait_for(aw, timeout):
     future = ensure_future(aw)
     if timeout is None:
         return future
-    return _Aio.wait_for(future, _timeout_value(timeout))
+    return _mirrors(_Aio.wait_for(future, _timeout_value(timeout)), (future,))
 
 
 _export(wait_for)
@@ -1093,7 +1132,8 @@ _export(wait_for)
 
 def shield(aw):
     """A future for @aw that cancelling does not pass on to @aw (asyncio.shield)."""
-    return _Aio.shield(ensure_future(aw))
+    future = ensure_future(aw)
+    return _mirrors(_Aio.shield(future), (future,))
 
 
 _export(shield)
@@ -1106,7 +1146,8 @@ def as_completed(aws, *, timeout=None):
         raise TypeError('expected an iterable of futures, not %s' % type(aws).__name__)
     futures = list(dict.fromkeys(_as_futures(aws)))
     _check_one_loop(futures)
-    return iter(_Aio.as_completed(futures, _timeout_value(timeout)))
+    return iter([_mirrors(future, futures)
+                 for future in _Aio.as_completed(futures, _timeout_value(timeout))])
 
 
 _export(as_completed)
@@ -1429,6 +1470,18 @@ class Barrier(_Aio.Barrier):
     @property
     def broken(self):
         return self.is_broken()
+
+    # asyncio's reset() and abort() are coroutines: these act at once, as
+    # the C barrier does, and return a done future, so that `await
+    # barrier.abort()` works as in asyncio (and so does a bare call).
+
+    def reset(self):
+        _Aio.Barrier.reset(self)
+        return _done_future()
+
+    def abort(self):
+        _Aio.Barrier.abort(self)
+        return _done_future()
 
     async def __aenter__(self):
         return await self.wait()
