@@ -5,7 +5,7 @@
 //
 //     import {run, Aio} from 'file:///usr/share/gjs-1.0/aio.mjs';
 //
-//     await run(async () => {
+//     run(async () => {
 //         print('Hello!');
 //         await Aio.sleep(1.0);
 //         print('Goodbye!');
