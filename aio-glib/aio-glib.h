@@ -30,5 +30,6 @@
 #include "aio-task-group.h"
 #include "aio-timeout.h"
 #include "aio-gio.h"
+#include "aio-socket.h"
 
 #undef AIO_INSIDE

@@ -53,6 +53,7 @@
 
 #include "aio-error.h"
 #include "aio-future-private.h"
+#include "aio-io-private.h"
 #include "aio-loop-private.h"
 
 struct _AioLoop
@@ -82,6 +83,10 @@ struct _AioLoop
   AioLink      *inbox_head;
   AioLink      *inbox_tail;
   gint          inbox_pending;
+
+  /* Owned; NULL until the first file descriptor is watched (see
+   * aio-io.c).  Loop thread only. */
+  AioLoopIo    *io;
 
   /* Pending tasks, each with a strong reference; the link lives in the
    * task.  Loop thread only. */
@@ -777,6 +782,7 @@ aio_loop_finalize (GObject *object)
 
   g_assert (self->ready_head == NULL);
   g_assert (self->heap_len == 0);
+  g_assert (self->io == NULL);
   g_free (self->heap);
   g_mutex_clear (&self->inbox_mutex);
   if (!self->weak_context)
@@ -1388,6 +1394,14 @@ aio_loop_close (AioLoop *loop)
   g_clear_pointer (&loop->timer_source, g_source_unref);
   g_clear_pointer (&loop->inbox_source, g_source_unref);
 
+  /* Sockets' pending operations are dropped like the queued work below. */
+  if (loop->io != NULL)
+    {
+      AioLoopIo *io = g_steal_pointer (&loop->io);
+
+      _aio_loop_io_close (loop, io);
+    }
+
   /* Drop what was queued.  Discarding may finalize futures and tasks, and
    * those may queue nothing more: the loop is closed. */
   run_links (inbox, TRUE);
@@ -1420,6 +1434,12 @@ aio_loop_close (AioLoop *loop)
     }
 
   _aio_unref (loop);
+}
+
+AioLoopIo **
+_aio_loop_get_io (AioLoop *self)
+{
+  return &self->io;
 }
 
 /* ---- tasks --------------------------------------------------------------- */
