@@ -1,4 +1,4 @@
-/* aio-bench.c: aio-glib on the six benchmark workloads
+/* aio-bench.c: aio-glib on the seven benchmark workloads
  *
  * Usage: aio-bench MODE WORKLOAD [N]
  *
@@ -6,7 +6,7 @@
  *                      end-user developer writes them (impl "aio-fiber")
  *             stepped  tasks with stepped bodies, as a framework developer
  *                      writes them (impl "aio-stepped")
- *   WORKLOAD  spawn | sleepers | pingpong | cancel | executor | timers
+ *   WORKLOAD  spawn | sleepers | pingpong | cancel | executor | timers | echo
  *   N         items (default: the workload's default from WORKLOADS.md)
  *
  * Prints exactly one line of JSON following the output contract of
@@ -20,6 +20,8 @@
 #include <aio-glib.h>
 
 #include <math.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,6 +34,9 @@
 #define EXECUTOR_EXPECTED  ((gint64) EXECUTOR_LIMIT * (EXECUTOR_LIMIT - 1) / 2)
 #define TIMERS_STRIDE      7919
 #define TIMER_SLACK        0.002
+#define ECHO_CLIENTS       100     /* connections sharing echo's n round trips */
+#define ECHO_SIZE          64      /* bytes per echo message */
+#define ECHO_BUFFER        4096    /* each connection's read buffer */
 
 /* ---- measurement --------------------------------------------------------- */
 
@@ -57,6 +62,9 @@ typedef struct
   gdouble    *woke_at;
   guint      *woken;
   guint       n_woken;
+  GSocket        *echo_listener;
+  GSocketAddress *echo_address;
+  guint       served, clean, server_closed, clients_closed;
 
   /* The check's verdict and its extra fields. */
   gboolean    ok;
@@ -404,6 +412,366 @@ pong_step (AioTask   *task,
   return aio_queue_get (bench.to_b);
 }
 
+/* ---- echo: n round trips of 64 bytes over 100 loopback TCP connections -- */
+
+/* Each connection reads through a small buffer of its own, as a stream
+ * reader does: a receive asks for all the room left, not for exactly the
+ * 64 bytes a message needs, so that a short read tells the socket layer
+ * that nothing more is queued. */
+typedef struct
+{
+  guint8 data[ECHO_BUFFER];
+  gsize  start, end;
+} EchoReader;
+
+typedef struct
+{
+  GSocket    *socket;
+  EchoReader  in;
+  guint       id, trips, seq;
+  guint       state;            /* stepped bodies only */
+  char        message[ECHO_SIZE + 1];
+} EchoPeer;
+
+static GSocket *
+echo_socket_new (void)
+{
+  GSocket *socket = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM,
+                                  G_SOCKET_PROTOCOL_TCP, NULL);
+
+  g_assert (socket != NULL);
+  return socket;
+}
+
+static void
+echo_nodelay (GSocket *socket)
+{
+  g_socket_set_option (socket, IPPROTO_TCP, TCP_NODELAY, 1, NULL);
+}
+
+/* Takes a whole message out of @in into @out, when it holds one. */
+static gboolean
+echo_take (EchoReader *in,
+           guint8     *out)
+{
+  if (in->end - in->start < ECHO_SIZE)
+    return FALSE;
+  memcpy (out, in->data + in->start, ECHO_SIZE);
+  in->start += ECHO_SIZE;
+  if (in->start == in->end)
+    in->start = in->end = 0;
+  return TRUE;
+}
+
+/* A receive into the room left in @in. */
+static AioFuture *
+echo_fill (EchoPeer *peer)
+{
+  EchoReader *in = &peer->in;
+
+  if (in->start > 0)
+    {
+      memmove (in->data, in->data + in->start, in->end - in->start);
+      in->end -= in->start;
+      in->start = 0;
+    }
+  return aio_socket_receive (peer->socket, in->data + in->end, sizeof in->data - in->end);
+}
+
+static void
+echo_format (EchoPeer *peer)
+{
+  snprintf (peer->message, sizeof peer->message, "%6u %56u\n", peer->id, peer->seq);
+}
+
+static void
+echo_peer_free (gpointer data)
+{
+  EchoPeer *peer = data;
+
+  g_clear_object (&peer->socket);
+  g_free (peer);
+}
+
+/* The server's end of a connection ended: cleanly if at a message
+ * boundary with nothing else wrong. */
+static void
+echo_handler_end (EchoPeer *peer,
+                  gboolean  eof)
+{
+  bench.clean += eof && peer->in.end == peer->in.start;
+  bench.server_closed++;
+  g_socket_close (peer->socket, NULL);
+}
+
+static void
+echo_handler_fiber (AioTask  *task,
+                    gpointer  data)
+{
+  EchoPeer *peer = data;
+  guint8 message[ECHO_SIZE];
+
+  for (;;)
+    {
+      gint64 got;
+
+      while (!echo_take (&peer->in, message))
+        {
+          g_autoptr(GError) error = NULL;
+
+          got = aio_await_int64 (echo_fill (peer), &error);
+          if (got <= 0)
+            {
+              echo_handler_end (peer, error == NULL);
+              return;
+            }
+          peer->in.end += got;
+        }
+      if (!aio_await (aio_socket_send_all (peer->socket, message, ECHO_SIZE), NULL))
+        {
+          echo_handler_end (peer, FALSE);
+          return;
+        }
+      bench.served++;
+    }
+}
+
+static void
+echo_client_fiber (AioTask  *task,
+                   gpointer  data)
+{
+  EchoPeer *peer = data;
+  guint8 reply[ECHO_SIZE];
+
+  peer->socket = echo_socket_new ();
+  if (!aio_await (aio_socket_connect (peer->socket, bench.echo_address), NULL))
+    return;
+  echo_nodelay (peer->socket);
+
+  for (peer->seq = 0; peer->seq < peer->trips; peer->seq++)
+    {
+      echo_format (peer);
+      if (!aio_await (aio_socket_send_all (peer->socket, peer->message, ECHO_SIZE), NULL))
+        return;
+      while (!echo_take (&peer->in, reply))
+        {
+          gint64 got = aio_await_int64 (echo_fill (peer), NULL);
+
+          if (got <= 0)
+            return;
+          peer->in.end += got;
+        }
+      bench.good_trips += memcmp (reply, peer->message, ECHO_SIZE) == 0;
+    }
+  bench.clients_closed += g_socket_close (peer->socket, NULL);
+}
+
+static void
+echo_server_fiber (AioTask  *task,
+                   gpointer  data)
+{
+  AioFuture *handlers[ECHO_CLIENTS];
+
+  for (guint c = 0; c < ECHO_CLIENTS; c++)
+    {
+      EchoPeer *peer = g_new0 (EchoPeer, 1);
+
+      peer->socket = aio_await_object (aio_socket_accept (bench.echo_listener), NULL);
+      g_assert (peer->socket != NULL);
+      echo_nodelay (peer->socket);
+      handlers[c] = AIO_FUTURE (aio_create_task (echo_handler_fiber, peer, echo_peer_free));
+    }
+  aio_await (aio_gatherv (handlers, ECHO_CLIENTS, FALSE), NULL);
+}
+
+/* The stepped bodies are the same loops as state machines. */
+enum { ECHO_START, ECHO_CONNECTED, ECHO_SENT, ECHO_RECEIVED };
+
+static AioFuture *
+echo_handler_step (AioTask   *task,
+                   AioFuture *completed,
+                   gpointer   data)
+{
+  EchoPeer *peer = data;
+  guint8 *message = (guint8 *) peer->message;
+
+  switch (peer->state)
+    {
+    case ECHO_SENT:
+      if (!aio_future_is_resolved (completed))
+        {
+          echo_handler_end (peer, FALSE);
+          return NULL;
+        }
+      bench.served++;
+      break;
+
+    case ECHO_RECEIVED:
+      {
+        gint64 got = aio_future_is_resolved (completed) ? aio_future_get_int64 (completed, NULL) : -1;
+
+        if (got <= 0)
+          {
+            echo_handler_end (peer, got == 0);
+            return NULL;
+          }
+        peer->in.end += got;
+      }
+      break;
+
+    default:
+      break;
+    }
+
+  if (echo_take (&peer->in, message))
+    {
+      peer->state = ECHO_SENT;
+      return aio_socket_send_all (peer->socket, message, ECHO_SIZE);
+    }
+  peer->state = ECHO_RECEIVED;
+  return echo_fill (peer);
+}
+
+static AioFuture *
+echo_client_step (AioTask   *task,
+                  AioFuture *completed,
+                  gpointer   data)
+{
+  EchoPeer *peer = data;
+  guint8 reply[ECHO_SIZE];
+
+  switch (peer->state)
+    {
+    case ECHO_START:
+      peer->socket = echo_socket_new ();
+      peer->state = ECHO_CONNECTED;
+      return aio_socket_connect (peer->socket, bench.echo_address);
+
+    case ECHO_CONNECTED:
+      if (!aio_future_is_resolved (completed))
+        return NULL;
+      echo_nodelay (peer->socket);
+      break;
+
+    case ECHO_SENT:
+      if (!aio_future_is_resolved (completed))
+        return NULL;
+      break;
+
+    case ECHO_RECEIVED:
+    default:
+      {
+        gint64 got = aio_future_is_resolved (completed) ? aio_future_get_int64 (completed, NULL) : -1;
+
+        if (got <= 0)
+          return NULL;
+        peer->in.end += got;
+      }
+      break;
+    }
+
+  if (peer->state != ECHO_CONNECTED)
+    {
+      /* Waiting for the reply to message seq. */
+      if (!echo_take (&peer->in, reply))
+        {
+          peer->state = ECHO_RECEIVED;
+          return echo_fill (peer);
+        }
+      bench.good_trips += memcmp (reply, peer->message, ECHO_SIZE) == 0;
+      peer->seq++;
+    }
+
+  if (peer->seq == peer->trips)
+    {
+      bench.clients_closed += g_socket_close (peer->socket, NULL);
+      return NULL;
+    }
+  echo_format (peer);
+  peer->state = ECHO_SENT;
+  return aio_socket_send_all (peer->socket, peer->message, ECHO_SIZE);
+}
+
+typedef struct
+{
+  guint       accepted;
+  AioFuture  *handlers[ECHO_CLIENTS];
+} EchoServer;
+
+static AioFuture *
+echo_server_step (AioTask   *task,
+                  AioFuture *completed,
+                  gpointer   data)
+{
+  EchoServer *server = data;
+
+  if (completed != NULL && server->accepted < ECHO_CLIENTS)
+    {
+      EchoPeer *peer = g_new0 (EchoPeer, 1);
+
+      peer->socket = aio_future_get_object (completed, NULL);
+      g_assert (peer->socket != NULL);
+      g_object_ref (peer->socket);
+      echo_nodelay (peer->socket);
+      server->handlers[server->accepted++] =
+        AIO_FUTURE (aio_create_stepped_task (echo_handler_step, peer, echo_peer_free));
+      if (server->accepted == ECHO_CLIENTS)
+        return aio_gatherv (server->handlers, ECHO_CLIENTS, FALSE);
+    }
+  else if (completed != NULL)
+    return NULL;
+
+  return aio_socket_accept (bench.echo_listener);
+}
+
+/* Listens on 127.0.0.1, an ephemeral port: outside the measured phase. */
+static void
+echo_listen (void)
+{
+  g_autoptr(GInetAddress) loopback = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
+  g_autoptr(GSocketAddress) any_port = g_inet_socket_address_new (loopback, 0);
+  g_autoptr(GError) error = NULL;
+
+  bench.echo_listener = echo_socket_new ();
+  /* All the clients connect at once: past a full accept queue the kernel
+   * drops SYNs and retries them a second later. */
+  g_socket_set_listen_backlog (bench.echo_listener, ECHO_CLIENTS);
+  if (!g_socket_bind (bench.echo_listener, any_port, TRUE, &error) ||
+      !g_socket_listen (bench.echo_listener, &error) ||
+      (bench.echo_address = g_socket_get_local_address (bench.echo_listener, &error)) == NULL)
+    g_error ("aio-bench: cannot listen on 127.0.0.1: %s", error->message);
+}
+
+/* Starts the clients and the server; items[0] is the server. */
+static void
+echo_begin (void)
+{
+  bench.items[0] = bench.stepped
+    ? AIO_FUTURE (aio_create_stepped_task (echo_server_step, g_new0 (EchoServer, 1), g_free))
+    : AIO_FUTURE (aio_create_task (echo_server_fiber, NULL, NULL));
+
+  for (guint c = 0; c < ECHO_CLIENTS; c++)
+    {
+      EchoPeer *peer = g_new0 (EchoPeer, 1);
+
+      /* n / C round trips per client; the first n mod C do one more. */
+      peer->id = c;
+      peer->trips = bench.n / ECHO_CLIENTS + (c < bench.n % ECHO_CLIENTS);
+      bench.items[1 + c] = bench.stepped
+        ? AIO_FUTURE (aio_create_stepped_task (echo_client_step, peer, echo_peer_free))
+        : AIO_FUTURE (aio_create_task (echo_client_fiber, peer, echo_peer_free));
+    }
+}
+
+static gboolean
+echo_check (void)
+{
+  return aio_future_is_resolved (bench.gather) &&
+         bench.good_trips == bench.n && bench.served == bench.n &&
+         bench.clean == ECHO_CLIENTS && bench.server_closed == ECHO_CLIENTS &&
+         bench.clients_closed == ECHO_CLIENTS;
+}
+
 /* ---- the main task --------------------------------------------------------- */
 
 static AioTask *
@@ -422,7 +790,7 @@ workload_begin (void)
   const char *w = bench.workload;
   guint n = bench.n;
 
-  bench.items = g_new0 (AioFuture *, MAX (n, 2));
+  bench.items = g_new0 (AioFuture *, MAX (n, 1 + ECHO_CLIENTS));
   measure_start ();
 
   if (strcmp (w, "spawn") == 0 || strcmp (w, "sleepers") == 0 ||
@@ -442,6 +810,12 @@ workload_begin (void)
 
       for (guint i = 0; i < n; i++)
         bench.items[i] = AIO_FUTURE (spawn_child (fiber, step, GUINT_TO_POINTER (i)));
+      return NULL;
+    }
+
+  if (strcmp (w, "echo") == 0)
+    {
+      echo_begin ();
       return NULL;
     }
 
@@ -471,6 +845,8 @@ workload_begin (void)
 static guint
 n_items (void)
 {
+  if (strcmp (bench.workload, "echo") == 0)
+    return 1 + ECHO_CLIENTS;
   return strcmp (bench.workload, "pingpong") == 0 ? 2 : bench.n;
 }
 
@@ -502,6 +878,8 @@ workload_check (void)
     return check_children (bench.gather, summed);
   if (strcmp (w, "timers") == 0)
     return aio_future_is_resolved (bench.gather) && check_timers ();
+  if (strcmp (w, "echo") == 0)
+    return echo_check ();
   return aio_future_is_resolved (bench.gather) &&
          bench.good_trips == bench.n && bench.token == bench.n;
 }
@@ -556,7 +934,7 @@ main_step (AioTask   *task,
 static guint
 default_n (const char *workload)
 {
-  if (strcmp (workload, "pingpong") == 0)
+  if (strcmp (workload, "pingpong") == 0 || strcmp (workload, "echo") == 0)
     return 200000;
   if (strcmp (workload, "executor") == 0)
     return 20000;
@@ -568,7 +946,7 @@ main (int   argc,
       char *argv[])
 {
   static const char * const workloads[] = {
-    "spawn", "sleepers", "pingpong", "cancel", "executor", "timers",
+    "spawn", "sleepers", "pingpong", "cancel", "executor", "timers", "echo",
   };
   g_autoptr(AioLoop) loop = NULL;
   g_autoptr(AioTask) main_task = NULL;
@@ -578,7 +956,7 @@ main (int   argc,
   if (argc < 3 || argc > 4 ||
       (strcmp (argv[1], "fiber") != 0 && strcmp (argv[1], "stepped") != 0))
     {
-      fprintf (stderr, "usage: aio-bench {fiber|stepped} {spawn|sleepers|pingpong|cancel|executor|timers} [N]\n");
+      fprintf (stderr, "usage: aio-bench {fiber|stepped} {spawn|sleepers|pingpong|cancel|executor|timers|echo} [N]\n");
       return 2;
     }
 
@@ -607,6 +985,8 @@ main (int   argc,
     }
 
   loop = aio_loop_new ();
+  if (strcmp (bench.workload, "echo") == 0)
+    echo_listen ();
   if (bench.stepped)
     main_task = aio_loop_create_stepped_task (loop, main_step, &state, NULL);
   else
