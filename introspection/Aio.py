@@ -258,6 +258,7 @@ def _task_return(task, value):
 
 _get_value = _Aio.Future.get_value
 _gpointer = GObject.GPointer  # what PyGObject makes of a G_TYPE_POINTER GValue
+_GBoxed = GObject.GBoxed
 
 
 def _value_of(future):
@@ -273,6 +274,12 @@ def _value_of(future):
         return value.value
     if t is _gpointer:
         return _pointer_value(future, value)
+    if isinstance(value, _GBoxed):
+        # PyGObject wraps the boxed value of an out GValue without a
+        # reference of its own: once the future lets go of its value (it
+        # is recycled as soon as nothing holds it), the wrapper would point
+        # at freed memory.  Give Python a copy it owns.
+        return value.copy()
     return value
 
 
