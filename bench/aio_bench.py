@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """aio-glib from Python (the PyGObject override) on the benchmark workloads.
 
-Runs one of the six workloads of shared/bench/WORKLOADS.md, written the way
+Runs one of the seven workloads of shared/bench/WORKLOADS.md, written the way
 an asyncio programmer would write them, with `Aio` in place of `asyncio`
 (Aio.create_task, Aio.gather, Aio.sleep, Aio.Queue(maxsize=1), Task.cancel,
 loop.run_in_executor(None, ...), Aio.run), and prints exactly one line of
@@ -13,7 +13,7 @@ Usage, from the top of the source tree, against the build tree:
     GI_TYPELIB_PATH=build/aio-glib LD_LIBRARY_PATH=build/aio-glib \\
         /usr/bin/python3 bench/aio_bench.py WORKLOAD [N]
 
-    WORKLOAD  spawn | sleepers | pingpong | cancel | executor | timers
+    WORKLOAD  spawn | sleepers | pingpong | cancel | executor | timers | echo
     N         number of items (default: the workload's default)
 
 Environment:
@@ -37,6 +37,7 @@ completes.
 import json
 import os
 import resource
+import socket
 import sys
 import time
 
@@ -50,7 +51,7 @@ import gi.overrides  # noqa: E402
 if os.path.isfile(os.path.join(_overrides, 'Aio.py')):
     gi.overrides.__path__.insert(0, _overrides)
 gi.require_version('Aio', '1.0')
-from gi.repository import Aio  # noqa: E402
+from gi.repository import Aio, Gio, GLib  # noqa: E402
 
 DEFAULT_N = {
     "spawn": 100_000,
@@ -59,6 +60,7 @@ DEFAULT_N = {
     "cancel": 100_000,
     "executor": 20_000,
     "timers": 100_000,
+    "echo": 200_000,
 }
 
 SLEEPERS_DELAY = 0.2
@@ -67,6 +69,9 @@ EXECUTOR_LIMIT = 1000
 EXECUTOR_EXPECTED = EXECUTOR_LIMIT * (EXECUTOR_LIMIT - 1) // 2
 TIMERS_STRIDE = 7919
 TIMER_SLACK = 0.002
+ECHO_CLIENTS = 100
+ECHO_SIZE = 64
+ECHO_READ = 4096
 
 _PAGE_KB = os.sysconf("SC_PAGE_SIZE") // 1024
 
@@ -243,6 +248,110 @@ def check_timers(n, woken, deadline, woke_at):
                 "max_inversion_ms": round(max_inversion * 1000, 3)}
 
 
+# --- echo ---------------------------------------------------------------------
+
+# Written on Aio.socket_receive / Aio.socket_send_all (GSockets awaited on
+# the loop's own descriptor watches), with a small reader as asyncio's
+# StreamReader does: a receive asks for what room there is, and
+# readexactly() takes whole messages out of what came.
+
+def echo_message(client, seq):
+    return b"%6d %56d\n" % (client, seq)
+
+
+def tcp_socket():
+    sock = Gio.Socket.new(Gio.SocketFamily.IPV4, Gio.SocketType.STREAM,
+                          Gio.SocketProtocol.TCP)
+    return sock
+
+
+def nodelay(sock):
+    sock.set_option(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+
+class Reader:
+    __slots__ = ("sock", "buffer")
+
+    def __init__(self, sock):
+        self.sock = sock
+        self.buffer = b""
+
+    async def readexactly(self, n):
+        """n bytes, or the b"" or partial bytes left at the end of the stream."""
+        while len(self.buffer) < n:
+            data = (await Aio.socket_receive(self.sock, ECHO_READ)).get_data()
+            if not data:
+                partial, self.buffer = self.buffer, b""
+                return partial
+            self.buffer += data
+        message, self.buffer = self.buffer[:n], self.buffer[n:]
+        return message
+
+
+class EchoServer:
+    def __init__(self):
+        self.served = 0
+        self.clean = 0
+        loopback = Gio.InetAddress.new_loopback(Gio.SocketFamily.IPV4)
+        self.listener = tcp_socket()
+        self.listener.set_listen_backlog(ECHO_CLIENTS)
+        self.listener.bind(Gio.InetSocketAddress.new(loopback, 0), True)
+        self.listener.listen()
+        self.address = self.listener.get_local_address()
+
+    async def handle(self, sock):
+        reader = Reader(sock)
+        try:
+            while True:
+                message = await reader.readexactly(ECHO_SIZE)
+                if len(message) < ECHO_SIZE:
+                    self.clean += not message
+                    break
+                await Aio.socket_send_all(sock, GLib.Bytes.new(message))
+                self.served += 1
+        except GLib.Error:
+            pass              # reset: finished but not clean
+        finally:
+            sock.close()
+
+    async def serve(self):
+        handlers = []
+        for _ in range(ECHO_CLIENTS):
+            sock = await Aio.socket_accept(self.listener)
+            nodelay(sock)
+            handlers.append(Aio.create_task(self.handle(sock)))
+        await Aio.gather(*handlers)
+
+
+async def echo_client(client, trips, address):
+    sock = tcp_socket()
+    await Aio.socket_connect(sock, address)
+    nodelay(sock)
+    reader = Reader(sock)
+    good = 0
+    for seq in range(trips):
+        message = echo_message(client, seq)
+        await Aio.socket_send_all(sock, GLib.Bytes.new(message))
+        good += await reader.readexactly(ECHO_SIZE) == message
+    sock.close()
+    return good
+
+
+async def echo(n, server):
+    q, r = divmod(n, ECHO_CLIENTS)
+    serving = Aio.create_task(server.serve())
+    clients = [Aio.create_task(echo_client(c, q + (c < r), server.address))
+               for c in range(ECHO_CLIENTS)]
+    goods = await Aio.gather(*clients)
+    await serving
+
+    def verify(seconds):
+        ok = (sum(goods) == n and server.served == n
+              and server.clean == ECHO_CLIENTS)
+        return ok, {}
+    return verify
+
+
 WORKLOADS = {
     "spawn": spawn,
     "sleepers": sleepers,
@@ -250,13 +359,20 @@ WORKLOADS = {
     "cancel": cancel,
     "executor": executor,
     "timers": timers,
+    "echo": echo,
 }
 
 
 async def measure(name, n):
+    workload = WORKLOADS[name]
+    if name == "echo":
+        # The listening socket is part of the program, not of the measured
+        # phase.
+        server = EchoServer()
+        workload = lambda n: echo(n, server)  # noqa: E731
     base = current_rss_kb()
     t0 = time.perf_counter()
-    verify = await WORKLOADS[name](n)
+    verify = await workload(n)
     seconds = time.perf_counter() - t0
     peak = peak_rss_kb()
     ok, extra = verify(seconds)
