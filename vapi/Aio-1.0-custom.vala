@@ -57,7 +57,8 @@ namespace Aio {
 	}
 
 	public class TaskGroup : GLib.Object {
+		/* (transfer none): the group holds the task until it is done */
 		[CCode (cheader_filename = "aio-glib.h", cname = "aio_task_group_create_task")]
-		public Aio.Task create_task (owned Aio.TaskFunc func);
+		public unowned Aio.Task? create_task (owned Aio.TaskFunc func);
 	}
 }
