@@ -1841,6 +1841,11 @@ aio_future_wait_cancelled (GCancellable *cancellable,
  * pairs into promises) can wait for any future. Call
  * [method@Aio.Future.wait_finish] from @callback.
  *
+ * @cancellable stops the wait, not the work. To export a task as the body
+ * of an `_async` function, whose caller's `GCancellable` cancels the task
+ * and whose result comes out of `g_task_propagate_*()`, use
+ * [method@Aio.Future.export].
+ *
  * Since: 1.0
  */
 void

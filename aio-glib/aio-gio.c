@@ -401,3 +401,389 @@ aio_await_gio (AioFuture  *future,
 
   return object;
 }
+
+/* ---- exporting a future as a GIO pair ------------------------------------ */
+
+typedef struct
+{
+  /* Owned.  NULL once returned. */
+  GTask        *gtask;
+  /* Owned. */
+  AioFuture    *future;
+  /* The caller's, borrowed from @gtask. */
+  GCancellable *cancellable;
+  gulong        cancelled_id;
+} Export;
+
+typedef struct
+{
+  AioLink    link;
+  AioFuture *future;
+} ExportCancel;
+
+static void
+export_cancel_run (AioLink  *link,
+                   gboolean  discard)
+{
+  ExportCancel *request = (ExportCancel *) link;
+
+  if (!discard)
+    aio_future_cancel (request->future, NULL);
+  _aio_unref (request->future);
+  g_free (request);
+}
+
+/* The caller's GCancellable was cancelled, in any thread: cancel the
+ * future in its loop's thread. */
+static void
+export_cancelled (GCancellable *cancellable,
+                  gpointer      user_data)
+{
+  AioFuture *future = user_data;
+  ExportCancel *request;
+
+  if (_aio_loop_is_current (future->loop))
+    {
+      aio_future_cancel (future, NULL);
+      return;
+    }
+
+  request = g_new0 (ExportCancel, 1);
+  request->link.func = export_cancel_run;
+  request->future = _aio_ref (future);
+  if (!_aio_loop_push_inbox (future->loop, &request->link))
+    {
+      _aio_unref (request->future);
+      g_free (request);
+    }
+}
+
+static void
+export_done (AioFuture *future,
+             gpointer   user_data)
+{
+  Export *export = user_data;
+  g_autoptr(GTask) gtask = g_steal_pointer (&export->gtask);
+  GError *error = NULL;
+
+  if (export->cancelled_id != 0)
+    g_cancellable_disconnect (export->cancellable, export->cancelled_id);
+
+  if (!aio_future_propagate (future, &error))
+    g_task_return_error (gtask, error);
+  else
+    switch ((AioValueType) future->value_type)
+      {
+      case AIO_VALUE_NONE:
+        g_task_return_boolean (gtask, TRUE);
+        break;
+      case AIO_VALUE_BOOLEAN:
+        g_task_return_boolean (gtask, future->value.b);
+        break;
+      case AIO_VALUE_INT64:
+        g_task_return_int (gtask, (gssize) future->value.i);
+        break;
+      case AIO_VALUE_DOUBLE:
+        {
+          GValue value = G_VALUE_INIT;
+
+          g_value_init (&value, G_TYPE_DOUBLE);
+          g_value_set_double (&value, future->value.d);
+          g_task_return_value (gtask, &value);
+          g_value_unset (&value);
+        }
+        break;
+      case AIO_VALUE_STRING:
+        g_task_return_pointer (gtask, g_strdup (future->value.p), g_free);
+        break;
+      case AIO_VALUE_OBJECT:
+        g_task_return_pointer (gtask, future->value.p ? g_object_ref (future->value.p) : NULL,
+                               g_object_unref);
+        break;
+      case AIO_VALUE_POINTER:
+        if (future->value_destroy != NULL)
+          {
+            /* The caller of _finish owns it from now on. */
+            g_task_return_pointer (gtask, g_steal_pointer (&future->value.p),
+                                   future->value_destroy);
+            future->value_destroy = NULL;
+          }
+        else
+          {
+            /* Borrowed: it lives as long as the future does. */
+            g_object_set_data_full (G_OBJECT (gtask), "aio-future", g_object_ref (future),
+                                    g_object_unref);
+            g_task_return_pointer (gtask, future->value.p, NULL);
+          }
+        break;
+      case AIO_VALUE_VALUE:
+        g_task_return_value (gtask, future->value.p);
+        break;
+      default:
+        g_assert_not_reached ();
+      }
+
+  _aio_unref (export->future);
+  g_free (export);
+}
+
+/**
+ * aio_future_export:
+ * @future: (transfer full): the work, usually an [class@Aio.Task]
+ * @source_object: (type GObject) (nullable): the object the operation
+ *   runs on, for `g_async_result_get_source_object()`
+ * @source_tag: (nullable): the `_async` function, for
+ *   `g_task_is_valid()` and `g_async_result_is_tagged()`
+ * @cancellable: (nullable): the caller's `GCancellable`
+ * @callback: (scope async) (closure user_data): the caller's callback
+ * @user_data: data for @callback
+ *
+ * Reports @future to a GIO-style caller: the body of an `_async` function
+ * whose work is a task. A `GTask` with @source_object and @source_tag
+ * carries @future's outcome to @callback, in the thread-default
+ * `GMainContext` of the caller of this function, as GIO requires; and
+ * cancelling @cancellable, from any thread, cancels @future (so a task's
+ * body sees `G_IO_ERROR_CANCELLED` where it awaits).
+ *
+ * ```c
+ * void
+ * my_fetch_async (MyClient            *self,
+ *                 const char          *name,
+ *                 GCancellable        *cancellable,
+ *                 GAsyncReadyCallback  callback,
+ *                 gpointer             user_data)
+ * {
+ *   aio_future_export (AIO_FUTURE (aio_create_task (fetch_body, fetch_new (self, name),
+ *                                                   fetch_free)),
+ *                      self, my_fetch_async, cancellable, callback, user_data);
+ * }
+ *
+ * char *
+ * my_fetch_finish (MyClient      *self,
+ *                  GAsyncResult  *result,
+ *                  GError       **error)
+ * {
+ *   g_return_val_if_fail (g_task_is_valid (result, self), NULL);
+ *   g_return_val_if_fail (g_async_result_is_tagged (result, my_fetch_async), NULL);
+ *
+ *   return g_task_propagate_pointer (G_TASK (result), error);
+ * }
+ * ```
+ *
+ * The `_finish` function reads the outcome with GTask's own functions:
+ *
+ * | the future resolved with | `_finish` calls |
+ * |---|---|
+ * | no value, or a boolean | `g_task_propagate_boolean()` (%TRUE for no value) |
+ * | an int64 | `g_task_propagate_int()` |
+ * | a double or a `GValue` | `g_task_propagate_value()` |
+ * | a string, an object or a pointer | `g_task_propagate_pointer()`, which gives a copy, a reference or the pointer itself (transfer full) |
+ *
+ * An error, cancellation included, comes out of any of them; and GTask
+ * reports `G_IO_ERROR_CANCELLED` whenever @cancellable was cancelled.
+ *
+ * Since: 1.0
+ */
+void
+aio_future_export (AioFuture           *future,
+                   gpointer             source_object,
+                   gpointer             source_tag,
+                   GCancellable        *cancellable,
+                   GAsyncReadyCallback  callback,
+                   gpointer             user_data)
+{
+  Export *export;
+
+  g_return_if_fail (AIO_IS_FUTURE (future));
+  g_return_if_fail (source_object == NULL || G_IS_OBJECT (source_object));
+  g_return_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable));
+
+  export = g_new0 (Export, 1);
+  export->future = future;
+  export->gtask = g_task_new (source_object, cancellable, callback, user_data);
+  g_task_set_source_tag (export->gtask, source_tag);
+  export->cancellable = cancellable;
+
+  /* A cancellable cancelled already cancels the future right here. */
+  if (cancellable != NULL)
+    export->cancelled_id = g_cancellable_connect (cancellable, G_CALLBACK (export_cancelled),
+                                                  future, NULL);
+
+  aio_future_add_done_callback (future, export_done, export, NULL);
+}
+
+/* ---- GTask's thread pool as an executor ---------------------------------- */
+
+/**
+ * AioGTaskExecutor:
+ *
+ * An [iface@Aio.Executor] that runs its jobs on GIO's own thread pool,
+ * through `g_task_run_in_thread()`, so that blocking work shares the
+ * threads GIO uses for its blocking calls (file I/O, name resolution).
+ *
+ * The loop's default executor stays a pool of aio-glib's own, which
+ * measured faster for short jobs (each job here costs a `GTask` and an
+ * idle source in the submitting thread's context); and GIO's pool is
+ * small (it grows past ten threads only slowly), so jobs that block for
+ * long hold GIO's own calls up. Set it as a loop's default with
+ * [method@Aio.Loop.set_default_executor] where sharing GIO's threads
+ * matters more.
+ *
+ * Since: 1.0
+ */
+struct _AioGTaskExecutor
+{
+  GObject parent_instance;
+
+  GMutex  mutex;
+  GCond   idle_cond;
+  /* Under @mutex. */
+  guint   running;
+  guint   shut_down : 1;
+};
+
+typedef struct
+{
+  AioGTaskExecutor *executor;       /* owned */
+  AioFuture        *future;         /* borrowed: valid until @destroy */
+  GCancellable     *cancellable;    /* same */
+  AioExecutorFunc   func;
+  gpointer          data;
+  GDestroyNotify    destroy;
+} GTaskJob;
+
+static void aio_gtask_executor_iface_init (AioExecutorInterface *iface);
+
+G_DEFINE_FINAL_TYPE_WITH_CODE (AioGTaskExecutor, aio_gtask_executor, G_TYPE_OBJECT,
+                               G_IMPLEMENT_INTERFACE (AIO_TYPE_EXECUTOR,
+                                                      aio_gtask_executor_iface_init))
+
+static void
+gtask_job_thread (GTask        *gtask,
+                  gpointer      source_object,
+                  gpointer      task_data,
+                  GCancellable *unused)
+{
+  GTaskJob *job = task_data;
+  AioGTaskExecutor *self = job->executor;
+
+  job->func (job->future, job->cancellable, job->data);
+  if (job->destroy != NULL)
+    job->destroy (job->data);
+
+  g_mutex_lock (&self->mutex);
+  if (--self->running == 0)
+    g_cond_broadcast (&self->idle_cond);
+  g_mutex_unlock (&self->mutex);
+
+  /* GTask wants a return; nobody reads it (the future has the outcome). */
+  g_task_return_boolean (gtask, TRUE);
+}
+
+static void
+gtask_job_free (gpointer data)
+{
+  GTaskJob *job = data;
+
+  g_object_unref (job->executor);
+  g_free (job);
+}
+
+static void
+aio_gtask_executor_submit (AioExecutor     *executor,
+                           AioFuture       *future,
+                           GCancellable    *cancellable,
+                           AioExecutorFunc  func,
+                           gpointer         user_data,
+                           GDestroyNotify   destroy)
+{
+  AioGTaskExecutor *self = (AioGTaskExecutor *) executor;
+  g_autoptr(GTask) gtask = NULL;
+  GTaskJob *job;
+
+  g_mutex_lock (&self->mutex);
+  if (self->shut_down)
+    {
+      g_mutex_unlock (&self->mutex);
+      if (destroy != NULL)
+        destroy (user_data);
+      return;
+    }
+  self->running++;
+  g_mutex_unlock (&self->mutex);
+
+  job = g_new0 (GTaskJob, 1);
+  job->executor = g_object_ref (self);
+  job->future = future;
+  job->cancellable = cancellable;
+  job->func = func;
+  job->data = user_data;
+  job->destroy = destroy;
+
+  gtask = g_task_new (NULL, NULL, NULL, NULL);
+  g_task_set_source_tag (gtask, aio_gtask_executor_submit);
+  g_task_set_name (gtask, "[aio-glib] executor job");
+  g_task_set_task_data (gtask, job, gtask_job_free);
+  g_task_run_in_thread (gtask, gtask_job_thread);
+}
+
+static void
+aio_gtask_executor_shutdown (AioExecutor *executor,
+                             gboolean     wait)
+{
+  AioGTaskExecutor *self = (AioGTaskExecutor *) executor;
+
+  /* GTask's pool has no queue of ours to drop: the jobs submitted run. */
+  g_mutex_lock (&self->mutex);
+  self->shut_down = TRUE;
+  while (wait && self->running > 0)
+    g_cond_wait (&self->idle_cond, &self->mutex);
+  g_mutex_unlock (&self->mutex);
+}
+
+static void
+aio_gtask_executor_iface_init (AioExecutorInterface *iface)
+{
+  iface->submit = aio_gtask_executor_submit;
+  iface->shutdown = aio_gtask_executor_shutdown;
+}
+
+static void
+aio_gtask_executor_finalize (GObject *object)
+{
+  AioGTaskExecutor *self = (AioGTaskExecutor *) object;
+
+  g_mutex_clear (&self->mutex);
+  g_cond_clear (&self->idle_cond);
+
+  G_OBJECT_CLASS (aio_gtask_executor_parent_class)->finalize (object);
+}
+
+static void
+aio_gtask_executor_class_init (AioGTaskExecutorClass *klass)
+{
+  G_OBJECT_CLASS (klass)->finalize = aio_gtask_executor_finalize;
+}
+
+static void
+aio_gtask_executor_init (AioGTaskExecutor *self)
+{
+  g_mutex_init (&self->mutex);
+  g_cond_init (&self->idle_cond);
+}
+
+/**
+ * aio_gtask_executor_new:
+ *
+ * Creates an executor that runs jobs on GIO's thread pool; see
+ * [class@Aio.GTaskExecutor].
+ *
+ * Returns: (transfer full): a new executor
+ *
+ * Since: 1.0
+ */
+AioGTaskExecutor *
+aio_gtask_executor_new (void)
+{
+  return g_object_new (AIO_TYPE_GTASK_EXECUTOR, NULL);
+}

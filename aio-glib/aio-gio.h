@@ -11,6 +11,7 @@
 
 #include <gio/gio.h>
 
+#include "aio-executor.h"
 #include "aio-future.h"
 #include "aio-types.h"
 #include "aio-version-macros.h"
@@ -46,6 +47,13 @@ GAsyncResult *aio_gio_call_get_result        (AioGioCall          *call);
 AIO_AVAILABLE_IN_1_0
 GAsyncResult *aio_future_get_async_result    (AioFuture           *future,
                                               GError             **error);
+AIO_AVAILABLE_IN_1_0
+void          aio_future_export              (AioFuture           *future,
+                                              gpointer             source_object,
+                                              gpointer             source_tag,
+                                              GCancellable        *cancellable,
+                                              GAsyncReadyCallback  callback,
+                                              gpointer             user_data);
 AIO_AVAILABLE_IN_1_0
 GAsyncResult *aio_await_gio                  (AioFuture           *future,
                                               GError             **error) G_GNUC_WARN_UNUSED_RESULT;
@@ -103,6 +111,14 @@ GAsyncResult *aio_await_gio                  (AioFuture           *future,
     func (__VA_ARGS__, AIO_GIO_CALL_ARGS (aio_gio_start_call_)); \
     (AioFuture *) aio_gio_start_call_; \
   })
+
+#define AIO_TYPE_GTASK_EXECUTOR (aio_gtask_executor_get_type ())
+
+AIO_AVAILABLE_IN_1_0
+G_DECLARE_FINAL_TYPE (AioGTaskExecutor, aio_gtask_executor, AIO, GTASK_EXECUTOR, GObject)
+
+AIO_AVAILABLE_IN_1_0
+AioGTaskExecutor *aio_gtask_executor_new      (void);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (AioGioCall, g_object_unref)
 

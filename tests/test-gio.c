@@ -3,14 +3,18 @@
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
 
+#define _GNU_SOURCE               /* pthread_getname_np() */
+
 #include "config.h"
 
+#include <pthread.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <aio-glib.h>
 #include <glib/gstdio.h>
 
+#include "aio-future-private.h"
 #include "aio-test.h"
 
 #define TEST_ERROR (g_quark_from_static_string ("test-error"))
@@ -591,6 +595,504 @@ test_not_a_result (Fixture *f)
   g_assert_error (error, AIO_ERROR, AIO_ERROR_INVALID_STATE);
 }
 
+
+/* ==== exporting a task as a GIO pair ======================================== */
+
+/* A library's operation, written with aio-glib: my_double_async() doubles
+ * a number in a task, after a pause; my_read_async() reads from a Reader
+ * in a task, and is what cancellation is tried on. */
+
+static void
+double_body (AioTask  *task,
+             gpointer  user_data)
+{
+  g_autoptr(GError) error = NULL;
+
+  if (!aio_yield (&error))
+    {
+      aio_task_return_error (task, g_steal_pointer (&error));
+      return;
+    }
+  aio_task_return_int64 (task, 2 * GPOINTER_TO_INT (user_data));
+}
+
+static void
+my_double_async (GObject             *source,
+                 gint                 n,
+                 GCancellable        *cancellable,
+                 GAsyncReadyCallback  callback,
+                 gpointer             user_data)
+{
+  aio_future_export ((AioFuture *) aio_create_task (double_body, GINT_TO_POINTER (n), NULL),
+                     source, my_double_async, cancellable, callback, user_data);
+}
+
+static gint
+my_double_finish (GObject       *source,
+                  GAsyncResult  *result,
+                  GError       **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, source), -1);
+  g_return_val_if_fail (g_async_result_is_tagged (result, my_double_async), -1);
+
+  return g_task_propagate_int (G_TASK (result), error);
+}
+
+static void
+my_read_body (AioTask  *task,
+              gpointer  user_data)
+{
+  Reader *r = user_data;
+  GError *error = NULL;
+  g_autoptr(GAsyncResult) res = NULL;
+  gssize n;
+
+  res = aio_await_gio (start_read (r), &r->await_error);
+  if (res == NULL)
+    {
+      check_gio_cancelled (r);
+      aio_task_return_error (task, g_error_copy (r->await_error));
+      return;
+    }
+  n = g_input_stream_read_finish (reader_in (r), res, &error);
+  if (n < 0)
+    aio_task_return_error (task, error);
+  else
+    aio_task_return_int64 (task, n);
+}
+
+static void
+my_read_async (Reader              *r,
+               GCancellable        *cancellable,
+               GAsyncReadyCallback  callback,
+               gpointer             user_data)
+{
+  aio_future_export ((AioFuture *) aio_create_task (my_read_body, r, NULL),
+                     NULL, my_read_async, cancellable, callback, user_data);
+}
+
+static gssize
+my_read_finish (GAsyncResult  *result,
+                GError       **error)
+{
+  g_return_val_if_fail (g_async_result_is_tagged (result, my_read_async), -1);
+
+  return g_task_propagate_int (G_TASK (result), error);
+}
+
+static void
+test_export_result (Fixture *f)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GAsyncResult) res = NULL;
+  g_autoptr(GObject) source = g_object_new (G_TYPE_OBJECT, NULL);
+  g_autoptr(GObject) got_source = NULL;
+
+  g_test_summary ("A task exported as an _async/_finish pair: the result comes out of "
+                  "g_task_propagate_*() with the source object and tag given");
+
+  res = aio_await_gio (AIO_GIO_START (my_double_async, source, 21), &error);
+  g_assert_no_error (error);
+  g_assert_true (g_task_get_source_tag (G_TASK (res)) == my_double_async);
+  got_source = g_async_result_get_source_object (res);
+  g_assert_true (got_source == source);
+  g_assert_cmpint (my_double_finish (source, res, &error), ==, 42);
+  g_assert_no_error (error);
+}
+
+typedef struct
+{
+  AioValueType  kind;
+} Outcome;
+
+static void
+outcome_body (AioTask  *task,
+              gpointer  user_data)
+{
+  GValue value = G_VALUE_INIT;
+
+  switch (GPOINTER_TO_INT (user_data))
+    {
+    case 0:
+      break;
+    case 1:
+      aio_task_return_boolean (task, TRUE);
+      break;
+    case 2:
+      aio_task_return_double (task, 2.5);
+      break;
+    case 3:
+      aio_task_return_string (task, "text");
+      break;
+    case 4:
+      aio_task_return_pointer (task, g_strdup ("owned"), g_free);
+      break;
+    case 5:
+      g_value_init (&value, G_TYPE_UINT);
+      g_value_set_uint (&value, 9);
+      aio_task_return_value (task, &value);
+      break;
+    case 6:
+      aio_task_return_error (task, g_error_new_literal (TEST_ERROR, 6, "failed"));
+      break;
+    default:
+      g_assert_not_reached ();
+    }
+}
+
+static void
+test_export_outcomes (Fixture *f)
+{
+  g_autoptr(GError) error = NULL;
+  GValue value = G_VALUE_INIT;
+  GAsyncResult *res[7];
+
+  g_test_summary ("Each kind of task outcome comes out of the GTask function that reads it");
+
+  for (guint i = 0; i < G_N_ELEMENTS (res); i++)
+    {
+      AioGioCall *call = aio_gio_call_new ();
+
+      aio_future_export ((AioFuture *) aio_create_task (outcome_body, GINT_TO_POINTER (i), NULL),
+                         NULL, test_export_outcomes, AIO_GIO_CALL_ARGS (call));
+      res[i] = aio_await_gio ((AioFuture *) call, &error);
+      g_assert_no_error (error);
+    }
+
+  g_assert_true (g_task_propagate_boolean (G_TASK (res[0]), &error));
+  g_assert_true (g_task_propagate_boolean (G_TASK (res[1]), &error));
+  g_assert_true (g_task_propagate_value (G_TASK (res[2]), &value, &error));
+  g_assert_cmpfloat (g_value_get_double (&value), ==, 2.5);
+  g_value_unset (&value);
+  {
+    g_autofree char *text = g_task_propagate_pointer (G_TASK (res[3]), &error);
+    g_autofree char *owned = g_task_propagate_pointer (G_TASK (res[4]), &error);
+
+    g_assert_cmpstr (text, ==, "text");
+    g_assert_cmpstr (owned, ==, "owned");
+  }
+  g_assert_true (g_task_propagate_value (G_TASK (res[5]), &value, &error));
+  g_assert_cmpuint (g_value_get_uint (&value), ==, 9);
+  g_value_unset (&value);
+  g_assert_no_error (error);
+  g_assert_false (g_task_propagate_boolean (G_TASK (res[6]), &error));
+  g_assert_error (error, TEST_ERROR, 6);
+
+  for (guint i = 0; i < G_N_ELEMENTS (res); i++)
+    g_object_unref (res[i]);
+}
+
+static void
+test_export_caller_cancels (Fixture *f)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GCancellable) cancellable = g_cancellable_new ();
+  g_autoptr(GAsyncResult) res = NULL;
+  AioFuture *call;
+  Reader r;
+
+  g_test_summary ("The caller's GCancellable cancels the exported task, whose own GIO "
+                  "call is cancelled in turn; _finish reports CANCELLED");
+
+  reader_init (&r);
+  call = (AioFuture *) aio_gio_call_new ();
+  my_read_async (&r, cancellable, aio_gio_call_ready, g_object_ref (call));
+  for (guint i = 0; i < 100 && r.call == NULL; i++)
+    yield_n (1);
+  g_assert_nonnull (r.call);
+
+  g_cancellable_cancel (cancellable);
+  res = aio_await_gio (call, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (my_read_finish (res, &error), ==, -1);
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+  g_assert_true (r.checked);
+
+  check_next_read (&r);
+  reader_clear (&r);
+}
+
+typedef struct
+{
+  GMainContext *context;
+  GThread      *thread;
+  gint          result;
+  gboolean      called;
+} CallerContext;
+
+static void
+double_ready_in_context (GObject      *source,
+                         GAsyncResult *res,
+                         gpointer      user_data)
+{
+  CallerContext *c = user_data;
+  g_autoptr(GError) error = NULL;
+
+  g_assert_true (g_main_context_get_thread_default () == c->context);
+  g_assert_true (g_main_context_is_owner (c->context));
+  g_assert_true (g_thread_self () == c->thread);
+  c->result = my_double_finish (source, res, &error);
+  g_assert_no_error (error);
+  c->called = TRUE;
+}
+
+static void
+test_export_caller_context (Fixture *f)
+{
+  g_autoptr(GObject) source = g_object_new (G_TYPE_OBJECT, NULL);
+  CallerContext c = { g_main_context_new (), g_thread_self (), 0, FALSE };
+  AioTask *task;
+
+  g_test_summary ("The exported pair's callback runs in the thread-default context of "
+                  "its caller, as GIO requires, not in the loop that ran the task");
+
+  task = aio_create_task (double_body, GINT_TO_POINTER (4), NULL);
+  g_main_context_push_thread_default (c.context);
+  aio_future_export (g_object_ref ((AioFuture *) task), source, my_double_async, NULL,
+                     double_ready_in_context, &c);
+  g_main_context_pop_thread_default (c.context);
+
+  g_assert_true (aio_await ((AioFuture *) task, NULL));
+  yield_n (3);
+  g_assert_false (c.called);
+
+  while (!c.called)
+    g_main_context_iteration (c.context, TRUE);
+  g_assert_cmpint (c.result, ==, 8);
+  g_main_context_unref (c.context);
+}
+
+/* ---- the _sync variant, from plain threads ---- */
+
+static void
+store_result (GObject      *source,
+              GAsyncResult *res,
+              gpointer      user_data)
+{
+  *(GAsyncResult **) user_data = g_object_ref (res);
+}
+
+/* The usual _sync wrapper of a GIO library, around a pair whose body is
+ * a task. */
+static gint
+my_double_sync (GObject       *source,
+                gint           n,
+                GCancellable  *cancellable,
+                GError       **error)
+{
+  g_autoptr(GMainContext) context = g_main_context_new ();
+  g_autoptr(GAsyncResult) res = NULL;
+
+  g_main_context_push_thread_default (context);
+  my_double_async (source, n, cancellable, store_result, &res);
+  while (res == NULL)
+    g_main_context_iteration (context, TRUE);
+  g_main_context_pop_thread_default (context);
+
+  return my_double_finish (source, res, error);
+}
+
+static gssize
+my_read_sync (Reader        *r,
+              GCancellable  *cancellable,
+              GError       **error)
+{
+  g_autoptr(GMainContext) context = g_main_context_new ();
+  g_autoptr(GAsyncResult) res = NULL;
+
+  g_main_context_push_thread_default (context);
+  my_read_async (r, cancellable, store_result, &res);
+  while (res == NULL)
+    g_main_context_iteration (context, TRUE);
+  g_main_context_pop_thread_default (context);
+
+  return my_read_finish (res, error);
+}
+
+static guint
+count_open_fds (void)
+{
+  g_autoptr(GDir) dir = g_dir_open ("/proc/self/fd", 0, NULL);
+  guint n = 0;
+
+  g_assert_nonnull (dir);
+  while (g_dir_read_name (dir) != NULL)
+    n++;
+  return n;
+}
+
+static gpointer
+sync_calls_thread (gpointer user_data)
+{
+  GObject *source = user_data;
+  guint before = 0;
+
+  for (guint i = 0; i < 210; i++)
+    {
+      g_autoptr(GError) error = NULL;
+
+      /* The first few calls may open what GLib opens once. */
+      if (i == 10)
+        before = count_open_fds ();
+      g_assert_cmpint (my_double_sync (source, i, NULL, &error), ==, 2 * i);
+      g_assert_no_error (error);
+    }
+  g_assert_cmpuint (count_open_fds (), ==, before);
+  return NULL;
+}
+
+static void
+test_export_sync_thread (void)
+{
+  g_autoptr(GObject) source = g_object_new (G_TYPE_OBJECT, NULL);
+
+  g_test_summary ("The _sync variant of an exported pair works from a plain thread with "
+                  "a context of its own: 200 calls leave no loop and no descriptor behind");
+
+  g_thread_join (g_thread_new ("sync", sync_calls_thread, source));
+}
+
+typedef struct
+{
+  Reader       *r;
+  GCancellable *cancellable;
+  GError       *error;
+  gssize        n;
+} SyncRead;
+
+static gpointer
+sync_read_thread (gpointer user_data)
+{
+  SyncRead *s = user_data;
+
+  s->n = my_read_sync (s->r, s->cancellable, &s->error);
+  return NULL;
+}
+
+static void
+test_export_sync_cancel (void)
+{
+  g_autoptr(GCancellable) cancellable = g_cancellable_new ();
+  g_autoptr(GError) error = NULL;
+  SyncRead s = { NULL, cancellable, NULL, 0 };
+  GThread *thread;
+  Reader r;
+
+  g_test_summary ("Cancelling the caller's GCancellable from another thread stops a "
+                  "_sync call whose task awaits GIO; the stream is free afterwards");
+
+  reader_init (&r);
+  s.r = &r;
+  thread = g_thread_new ("sync-read", sync_read_thread, &s);
+  while (!g_atomic_pointer_get (&r.call))
+    g_usleep (1000);
+  g_cancellable_cancel (cancellable);
+  g_thread_join (thread);
+
+  g_assert_cmpint (s.n, ==, -1);
+  g_assert_error (s.error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+  g_clear_error (&s.error);
+  g_assert_true (r.checked);
+
+  g_assert_true (g_output_stream_write_all (g_io_stream_get_output_stream (r.far), "ping", 4,
+                                            NULL, NULL, &error));
+  g_assert_cmpint (g_input_stream_read (reader_in (&r), r.buf, sizeof r.buf, NULL, &error), ==, 4);
+  g_assert_no_error (error);
+  reader_clear (&r);
+}
+
+/* ==== GTask's pool as an executor =========================================== */
+
+typedef struct
+{
+  GMutex  mutex;
+  GCond   cond;
+  guint   started;
+  guint   wanted;
+  GThread *loop_thread;
+} Rendezvous;
+
+static void
+rendezvous_job (AioFuture    *future,
+                GCancellable *cancellable,
+                gpointer      user_data)
+{
+  Rendezvous *r = user_data;
+  char name[16] = "";
+
+  g_assert_true (g_thread_self () != r->loop_thread);
+  /* GLib's pool threads, GTask's among them, are named "pool-…". */
+  g_assert_cmpint (pthread_getname_np (pthread_self (), name, sizeof name), ==, 0);
+  g_assert_true (g_str_has_prefix (name, "pool"));
+
+  /* Every job waits for the others: they run at once. */
+  g_mutex_lock (&r->mutex);
+  r->started++;
+  g_cond_broadcast (&r->cond);
+  while (r->started < r->wanted)
+    g_cond_wait (&r->cond, &r->mutex);
+  g_mutex_unlock (&r->mutex);
+
+  aio_future_resolve_int64 (future, 5);
+}
+
+static void
+test_gtask_executor (Fixture *f)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(AioGTaskExecutor) executor = aio_gtask_executor_new ();
+  Rendezvous r = { .wanted = 3, .loop_thread = g_thread_self () };
+  AioFuture *jobs[3];
+
+  g_test_summary ("loop.run_in_executor() with an executor on GTask's pool: jobs run at "
+                  "once on GIO's worker threads and complete their futures");
+
+  g_mutex_init (&r.mutex);
+  g_cond_init (&r.cond);
+  for (guint i = 0; i < 3; i++)
+    jobs[i] = aio_run_in_executor (AIO_EXECUTOR (executor), rendezvous_job, &r, NULL);
+  for (guint i = 0; i < 3; i++)
+    {
+      g_assert_cmpint (aio_await_int64 (jobs[i], &error), ==, 5);
+      g_assert_no_error (error);
+    }
+
+  aio_executor_shutdown (AIO_EXECUTOR (executor), TRUE);
+  g_assert_true (aio_executor_is_shutdown (AIO_EXECUTOR (executor)));
+  g_assert_false (aio_await (aio_run_in_executor (AIO_EXECUTOR (executor), rendezvous_job,
+                                                  &r, NULL), &error));
+  g_assert_error (error, AIO_ERROR, AIO_ERROR_CLOSED);
+  g_mutex_clear (&r.mutex);
+  g_cond_clear (&r.cond);
+}
+
+static void
+slow_job (AioFuture    *future,
+          GCancellable *cancellable,
+          gpointer      user_data)
+{
+  g_usleep (20000);
+  g_atomic_int_inc ((gint *) user_data);
+}
+
+static void
+test_gtask_executor_shutdown_waits (Fixture *f)
+{
+  g_autoptr(AioGTaskExecutor) executor = aio_gtask_executor_new ();
+  AioFuture *jobs[4];
+  gint done = 0;
+
+  g_test_summary ("Executor.shutdown(wait=True) on GTask's pool returns once the jobs "
+                  "submitted have run");
+
+  for (guint i = 0; i < 4; i++)
+    jobs[i] = aio_run_in_executor (AIO_EXECUTOR (executor), slow_job, &done, NULL);
+  aio_executor_shutdown (AIO_EXECUTOR (executor), TRUE);
+  g_assert_cmpint (g_atomic_int_get (&done), ==, 4);
+  for (guint i = 0; i < 4; i++)
+    g_assert_true (aio_await (jobs[i], NULL));
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -612,6 +1114,14 @@ main (int   argc,
   TEST ("/aio/gio/cancel/per-call", test_cancel_is_per_call);
   TEST ("/aio/gio/cancel/lost-race", test_cancel_lost_race);
   g_test_add_func ("/aio/gio/cancel/run-shutdown", test_cancel_run_shutdown);
+  TEST ("/aio/gio/export/result", test_export_result);
+  TEST ("/aio/gio/export/outcomes", test_export_outcomes);
+  TEST ("/aio/gio/export/caller-cancels", test_export_caller_cancels);
+  TEST ("/aio/gio/export/caller-context", test_export_caller_context);
+  g_test_add_func ("/aio/gio/export/sync-thread", test_export_sync_thread);
+  g_test_add_func ("/aio/gio/export/sync-cancel", test_export_sync_cancel);
+  TEST ("/aio/gio/executor/gtask", test_gtask_executor);
+  TEST ("/aio/gio/executor/gtask-shutdown", test_gtask_executor_shutdown_waits);
 
   return g_test_run ();
 }
