@@ -33,22 +33,42 @@
 //
 // See docs/javascript.md for the tutorial.
 //
+// Where JavaScript's limits force the design (read this first):
+//
+// - JavaScript has no per-task context (no AsyncContext in SpiderMonkey
+//   102), and an async function resumes from GJS's promise job queue, which
+//   the module neither drives nor can run inside a C step. So a JS body
+//   cannot be made C's current task around each resumption, and the module
+//   must find "the task running this code" itself. The only trace the
+//   engine keeps of it is the async stack, which `new Error().stack` shows:
+//   the module starts each body from a function named after its task
+//   (`__aio_task_<id>`, made with `new Function`, because a stack shows a
+//   function's compiled name, not its `name` property) and looks for that
+//   frame. SpiderMonkey keeps about 60 frames of async stack, so past about
+//   25 nested async calls the frame is lost; the module then throws at the
+//   await rather than let it escape its task's cancellation.
+// - For the same reason a JS body is never C's current task, not even
+//   before its first await: it starts from a promise job, outside the C
+//   step. C's ownership rules that use the current task (Lock, Condition)
+//   would otherwise see a body as a task before its first await and as
+//   "outside of tasks" after it. The module keeps a lock's JS owner itself
+//   and checks releases against it (see "locks held by JS tasks").
+// - A JS function cannot run on a worker thread: the executor entry points
+//   throw (see runInExecutor()).
+//
 // How tasks work. createTask() makes a *stepped* Aio.Task (C sees it in
 // all_tasks(), it has a name, a GCancellable, cancel()/uncancel()). The C
 // side waits on a private "wake" future that the module resolves when the
 // JS body settles. The body's own awaits go through Aio.Future's `then`.
 // To deliver a cancellation into the body, as asyncio does, the module must
-// know which task each `await future` belongs to. JavaScript has no
-// per-task context, but SpiderMonkey keeps async stacks: the module starts
-// each body from a wrapper function named after the task
-// (`__aio_task_<id>`), and every later segment of the body, and of the
-// async functions it calls, has that frame at the bottom of its (async)
-// stack. `then` is a getter, so it runs synchronously where the `await`
-// is, and finds the task there. An `await future` of the task's body (at
-// any depth of async calls) is thus tied to the task: task.cancel() cancels
-// that future, and the body sees CANCELLED where it stands. Code that does
-// not descend from the body — a signal handler, a GLib callback, the top
-// level — awaits on behalf of no task.
+// know which task each `await future` belongs to: every later segment of
+// the body, and of the async functions it calls, has the task's frame at
+// the bottom of its (async) stack. `then` is a getter, so it runs
+// synchronously where the `await` is, and finds the task there. An `await
+// future` of the task's body is thus tied to the task: task.cancel()
+// cancels that future, and the body sees CANCELLED where it stands. Code
+// that does not descend from the body — a signal handler, a GLib callback,
+// the top level — awaits on behalf of no task.
 
 /* exported Aio, run, createTask, ensureFuture, gather, sleep, waitFor,
    shield, wait, timeout, currentTask, allTasks, isCancelled, isTimedOut,
@@ -303,12 +323,38 @@ const recordCleanup = new FinalizationRegistry(id => {
 });
 let nextRecordId = 1;
 
+// SpiderMonkey keeps about 60 frames of async stack; past that it keeps
+// only the innermost ones, which all continue an `await` ("async*" frames).
+// A stack without a task frame that ends in a long run of those may have
+// lost its task's frame.
+const ASYNC_FRAME = /^async\*/;
+const TRUNCATED_AT = 15;
+
+function looksTruncated(stack) {
+    const frames = stack.split('\n').filter(line => line !== '');
+    if (frames.length === 0 || !ASYNC_FRAME.test(frames[frames.length - 1]))
+        return false;
+    return frames.filter(line => ASYNC_FRAME.test(line)).length >= TRUNCATED_AT;
+}
+
 // The task record whose body (or an async function it called) is running:
-// the innermost task frame of the current, async-aware, stack.
+// the innermost task frame of the current, async-aware, stack. Throws when
+// the stack is too deep to tell: the await would otherwise escape its
+// task's cancellation, and a cancelled task would never stop.
 function currentRecord() {
-    const match = TASK_FRAME.exec(new Error().stack);
-    if (match === null)
+    const stack = new Error().stack;
+    const match = TASK_FRAME.exec(stack);
+    if (match === null) {
+        if (looksTruncated(stack)) {
+            throw new Error('aio-glib: cannot tell which task this code ' +
+                'belongs to: it runs deeper in nested async calls (about 25) ' +
+                'than the async stack SpiderMonkey keeps. Run the deep part ' +
+                'as a task of its own (await aio.createTask(...)), or make ' +
+                'the chain shallower (see docs/javascript.md, "Which awaits ' +
+                'belong to a task").');
+        }
         return null;
+    }
     return records.get(Number(match[1]))?.deref() ?? null;
 }
 
@@ -321,6 +367,7 @@ function waitOn(future, record, deliver) {
         return;
     }
 
+    observe(future);
     const entry = {future};
     if (record !== null) {
         record.waits.add(entry);
@@ -375,6 +422,47 @@ function futureThen(future, record, onFulfilled, onRejected) {
     return out;
 }
 
+// ---- failures nobody awaits ------------------------------------------------
+
+// A JS task whose function threw, and that nothing observes (no await, no
+// combinator, no TaskGroup, no read of its outcome), is reported as GJS
+// reports a promise rejection nobody handles: with logError() and the JS
+// stack of the error, once the loop has turned after the failure (or when
+// run() ends). The C library's own "never retrieved" warning comes only
+// when the task is finalized, which for a JS task may be at exit, and it
+// has no JS stack.
+const OBSERVED = Symbol('aio-glib outcome observed');
+const unobserved = new Set();   // failed JS tasks to check
+
+function observe(future) {
+    if (future instanceof Aio.Future) {
+        future[OBSERVED] = true;
+        unobserved.delete(future);
+    }
+    return future;
+}
+
+function reportUnobserved(task) {
+    if (!unobserved.delete(task) || task[OBSERVED])
+        return;
+    const error = task[JS_ERROR] ?? task.get_error();
+    logError(error, `aio-glib: unhandled error in task "${task.get_name()}", ` +
+        'which nobody awaits (asyncio: "Task exception was never retrieved"). ' +
+        'Await the task, gather it, or catch the error in its function');
+    // Reported once: the C library need not warn again.
+    task.get_error();
+}
+
+function watchFailure(task) {
+    if (task[OBSERVED])
+        return;
+    unobserved.add(task);
+    const loop = task.get_loop();
+    // One turn of the loop, then the promise jobs it ran: what an awaiter
+    // registered by then has seen the failure.
+    loop.call_soon(() => Promise.resolve().then(() => reportUnobserved(task)));
+}
+
 // ---- tasks ---------------------------------------------------------------
 
 class TaskRecord {
@@ -398,7 +486,10 @@ class TaskRecord {
     step(task, completed) {
         if (completed === null) {
             this._newWake(task);
-            this._start();
+            // The body starts from a promise job, never inside this step:
+            // so it is never C's current task, not even until its first
+            // await (see the top of the file).
+            Promise.resolve().then(() => this._start());
             return this.wake;
         }
 
@@ -424,6 +515,8 @@ class TaskRecord {
     }
 
     _start() {
+        if (this.outcome !== null)
+            return;
         records.set(this.id, new WeakRef(this));
         recordCleanup.register(this, this.id);
         // The frame every segment of the body has at the bottom of its
@@ -470,6 +563,7 @@ class TaskRecord {
             complete(task, outcome.value, true);
         } else {
             fail(task, outcome.error, true);
+            watchFailure(task);
         }
     }
 }
@@ -488,8 +582,10 @@ function defaultLoop() {
  *
  * Runs @func as an Aio.Task (asyncio's create_task()). @func starts on the
  * loop's next iteration, not inside createTask(). The task is a stepped
- * task, so C code sees it: in all_tasks(), as Aio.Task.get_current() while
- * it steps, through cancel() and get_cancellable(). Its value is what @func
+ * task, so C code sees it: in all_tasks(), through cancel() and
+ * get_cancellable(); but never as Aio.Task.get_current() (use
+ * currentTask()). A failure that nothing awaits is reported with
+ * logError(), as GJS reports a promise rejection nobody handles. Its value is what @func
  * returns; its error what @func throws.
  *
  * Returns: (Aio.Task) the task, which is thenable
@@ -506,6 +602,8 @@ function createTask(func, options = {}) {
         : (options.loop ?? defaultLoop()).create_stepped_task(step);
     record.task = task;
     task[RECORD] = record;
+    if (options.group)
+        observe(task);   // the group reports its members' failures
     if (options.name !== undefined && options.name !== null)
         task.set_name(String(options.name));
     return task;
@@ -668,8 +766,7 @@ function wait(awaitables, options = {}) {
  * cancellation comes out of @func, timeout() takes it back and rejects with
  * Gio.IOErrorEnum.TIMED_OUT instead. A cancellation from elsewhere stays a
  * cancellation. Scopes nest. (Aio.Timeout.enter() does the same for C
- * bodies, but it needs C's current task, which JS bodies only are while
- * they start.)
+ * bodies, but it needs C's current task, which JS bodies never are.)
  *
  * Returns: (a promise of) @func's value
  */
@@ -767,10 +864,160 @@ function run(main, options = {}) {
             throw stopped;
         return task.result();
     } finally {
+        observe(task);
         cancelAll(loop);
         loop.shutdown_default_executor();
+        for (const failed of [...unobserved]) {
+            if (failed.get_loop() === loop)
+                reportUnobserved(failed);
+        }
         loop.close();
     }
+}
+
+// ---- locks held by JS tasks ----------------------------------------------
+
+// The acquisitions of a lock made from JS, oldest first: {future, record,
+// wait}. C serves a lock's acquisitions in order, so the holder is the
+// first one served (a resolved acquire() future, or a done Condition
+// wait(), which always ends with the lock held again), until it releases.
+const HOLDS = Symbol('aio-glib acquisitions of a lock');
+
+function taskName(record) {
+    return record === null ? 'code outside of tasks'
+        : `task "${record.task.get_name()}"`;
+}
+
+function addHold(lock, future, record, wait) {
+    if (!future)
+        return future;
+    lock[HOLDS] ??= [];
+    lock[HOLDS].push({future, record, wait});
+    return future;
+}
+
+// The JS holder of @lock: its entry, or undefined when the lock is free or
+// held by C code.
+function holderOf(lock) {
+    const holds = lock[HOLDS];
+    if (holds === undefined || !lock.is_locked())
+        return undefined;
+    // Acquisitions withdrawn (cancelled before they were served) never
+    // hold the lock.
+    for (let i = holds.length - 1; i >= 0; i--) {
+        const h = holds[i];
+        if (!h.wait && h.future.is_done() && !h.future.is_resolved())
+            holds.splice(i, 1);
+    }
+    return holds.find(h => h.wait ? h.future.is_done() : h.future.is_resolved());
+}
+
+// Throws unless the running JS code holds @lock; returns its entry.
+function checkHeld(lock, what) {
+    const holder = holderOf(lock);
+    if (holder === undefined) {
+        if (!lock.is_locked())
+            throw new Error(`aio-glib: ${what}: the lock is not acquired`);
+        return undefined;   // held by C code: C checks
+    }
+    const current = currentRecord();
+    if (holder.record !== current) {
+        throw new Error(`aio-glib: ${what}: the lock is held by ` +
+            `${taskName(holder.record)}, not by ${taskName(current)}`);
+    }
+    return holder;
+}
+
+function dropHold(lock, holder) {
+    if (holder !== undefined)
+        lock[HOLDS].splice(lock[HOLDS].indexOf(holder), 1);
+}
+
+// A JS body is never C's current task (see the top of the file), so C
+// records every acquisition from JS as made "outside of tasks" and lets
+// any caller release it. The module keeps the owner instead: the JS task
+// whose body acquired, found as every await finds its task.
+function patchLocks() {
+    const Lock = Aio.Lock.prototype;
+    const acquire = Lock.acquire;
+    const release = Lock.release;
+    const getOwner = Lock.get_owner;
+    Lock.acquire = function () {
+        return addHold(this, acquire.call(this), currentRecord(), false);
+    };
+    Lock.release = function () {
+        const holder = checkHeld(this, 'Lock.release()');
+        dropHold(this, holder);
+        release.call(this);
+    };
+    Lock.get_owner = function () {
+        const holder = holderOf(this);
+        return holder === undefined ? getOwner.call(this)
+            : holder.record?.task ?? null;
+    };
+
+    const Condition = Aio.Condition.prototype;
+    const wait = Condition.wait;
+    const waitFor = Condition.wait_for;
+    const notify = Condition.notify;
+    const notifyAll = Condition.notify_all;
+    Condition.acquire = function () {
+        return this.get_lock().acquire();
+    };
+    Condition.release = function () {
+        this.get_lock().release();
+    };
+    // wait() gives the lock up and takes it again before its future
+    // completes, however it completes: the waiter holds it again then.
+    const waiting = (original, what) => function (...args) {
+        const lock = this.get_lock();
+        const holder = checkHeld(lock, what);
+        const future = original.apply(this, args);
+        if (future && holder !== undefined) {
+            dropHold(lock, holder);
+            addHold(lock, future, holder.record, true);
+        }
+        return future;
+    };
+    Condition.wait = waiting(wait, 'Condition.wait()');
+    Condition.wait_for = waiting(waitFor, 'Condition.wait_for()');
+    Condition.notify = function (n) {
+        checkHeld(this.get_lock(), 'Condition.notify()');
+        notify.call(this, n);
+    };
+    Condition.notify_all = function () {
+        checkHeld(this.get_lock(), 'Condition.notify_all()');
+        notifyAll.call(this);
+    };
+}
+
+// A bounded semaphore's initial value, which C keeps to itself: recorded
+// when the semaphore is made, to refuse a release too many with an error,
+// as the lock does (C would only log a critical).
+const INITIAL = Symbol('aio-glib initial value of a semaphore');
+
+function patchSemaphores() {
+    const Semaphore = Aio.Semaphore.prototype;
+    const init = Semaphore._init;
+    Semaphore._init = function (...args) {
+        init.apply(this, args);
+        this[INITIAL] = this.get_value();
+    };
+    const boundedNew = Aio.bounded_semaphore_new;
+    Aio.bounded_semaphore_new = function bounded_semaphore_new(value) {
+        const semaphore = boundedNew(value);
+        semaphore[INITIAL] = value;
+        return semaphore;
+    };
+    const release = Semaphore.release;
+    Semaphore.release = function () {
+        if (this.is_bounded() && this[INITIAL] !== undefined &&
+            this.get_value() >= this[INITIAL]) {
+            throw new Error('aio-glib: Semaphore.release(): the bounded ' +
+                'semaphore was released too many times');
+        }
+        release.call(this);
+    };
 }
 
 // ---- patching the namespace ----------------------------------------------
@@ -796,6 +1043,7 @@ function patch() {
     });
 
     Future.result = function result() {
+        observe(this);
         if (!this.is_done()) {
             throw new GLib.Error(Aio.Error, Aio.Error.INVALID_STATE,
                 'The future is not done yet');
@@ -808,10 +1056,23 @@ function patch() {
     // GJS 1.74 converts a caller-allocated GValue even when the call failed,
     // which loses the GError: check the state first.
     Future.get_value = function get_value() {
+        observe(this);
         if (!this.is_resolved())
             this.propagate();   // throws the future's error
         return [true, readValue(this)];
     };
+
+    // Whatever reads a future's outcome, or will, has observed it.
+    // (Not wait_async(): Gio._promisify() tells its forms apart by the
+    // method's arity; awaits observe in waitOn().)
+    for (const name of ['get_error', 'propagate', 'add_done_callback',
+        'get_futures']) {
+        const original = Future[name];
+        Future[name] = function (...args) {
+            observe(this);
+            return original.apply(this, args);
+        };
+    }
 
     const resolveValue = Future.resolve_value;
     Future.resolve_value = function resolve_value(value) {
@@ -865,23 +1126,34 @@ function patch() {
     };
 
     // Combinators: remember what kind of value their future holds.
+    // A future given to a combinator is observed: the combinator reads it.
     const cGather = Aio.gather;
     Aio.gather = function (futures, returnExceptions = false) {
+        futures.forEach(observe);
         return tag(cGather(futures, returnExceptions), 'gather', futures);
     };
     const cWait = Aio.wait;
     Aio.wait = function (futures, timeout = Infinity,
         returnWhen = Aio.WaitMode.ALL_COMPLETED) {
+        futures.forEach(observe);
         return tag(cWait(futures, timeout, returnWhen), 'wait', []);
     };
     const cShield = Aio.shield;
     Aio.shield = function (future) {
-        return tag(cShield(future), kindOf(future), [future]);
+        return tag(cShield(observe(future)), kindOf(future), [future]);
     };
     const cWaitFor = Aio.wait_for;
     Aio.wait_for = function (future, timeout = Infinity) {
-        return tag(cWaitFor(future, timeout), kindOf(future), [future]);
+        return tag(cWaitFor(observe(future), timeout), kindOf(future), [future]);
     };
+    const cAsCompleted = Aio.as_completed;
+    Aio.as_completed = function (futures, ...rest) {
+        futures.forEach(observe);
+        return cAsCompleted(futures, ...rest);
+    };
+
+    patchLocks();
+    patchSemaphores();
 
     // No JS function on a worker thread.
     const refuse = function () {
