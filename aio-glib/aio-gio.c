@@ -787,3 +787,196 @@ aio_gtask_executor_new (void)
 {
   return g_object_new (AIO_TYPE_GTASK_EXECUTOR, NULL);
 }
+
+/* ---- typed helpers ------------------------------------------------------- */
+
+/* A call that a helper's own callback completes with the value its
+ * _finish gave: the same future, cancelled the same way, but holding a
+ * value rather than the GAsyncResult.  @keep (a buffer the operation
+ * reads) lives as long as the call. */
+static AioGioCall *
+typed_call_new (gpointer       keep,
+                GDestroyNotify keep_destroy)
+{
+  AioGioCall *call = aio_gio_call_new ();
+
+  if (keep != NULL)
+    g_object_set_data_full (G_OBJECT (call), "aio-keep", keep, keep_destroy);
+  return call;
+}
+
+/* Completes @call (and drops the reference the operation held) with
+ * @pointer, or with @error, which wins. */
+static void
+typed_call_complete (AioGioCall     *call,
+                     GAsyncResult   *result,
+                     gpointer        pointer,
+                     GDestroyNotify  destroy,
+                     GError         *error)
+{
+  AioFuture *future = (AioFuture *) call;
+
+  if (!_aio_future_try_claim (future))
+    g_assert_not_reached ();
+
+  call->result = g_object_ref (result);
+  if (error != NULL)
+    {
+      future->error = error;
+      _aio_future_publish (future, _aio_error_is_cancelled (error) ? AIO_FUTURE_CANCELLED
+                                                                   : AIO_FUTURE_REJECTED);
+    }
+  else
+    {
+      future->value_type = AIO_VALUE_POINTER;
+      future->value.p = pointer;
+      future->value_destroy = destroy;
+      _aio_future_publish (future, AIO_FUTURE_RESOLVED);
+    }
+  g_object_unref (call);
+}
+
+static void
+load_bytes_ready (GObject      *source,
+                  GAsyncResult *result,
+                  gpointer      user_data)
+{
+  GError *error = NULL;
+  char *contents = NULL;
+  gsize length = 0;
+
+  if (!g_file_load_contents_finish (G_FILE (source), result, &contents, &length, NULL, &error))
+    typed_call_complete (user_data, result, NULL, NULL, error);
+  else
+    typed_call_complete (user_data, result, g_bytes_new_take (contents, length),
+                         (GDestroyNotify) g_bytes_unref, NULL);
+}
+
+/**
+ * aio_file_load_bytes: (skip)
+ * @file: a `GFile`
+ *
+ * Loads the contents of @file (`g_file_load_contents_async()`), for a
+ * task to await with `aio_await_pointer()`:
+ *
+ * ```c
+ * g_autoptr(GBytes) bytes = aio_await_pointer (aio_file_load_bytes (file), &error);
+ * ```
+ *
+ * It is an [class@Aio.GioCall]: cancelling it cancels the load, and it
+ * stays pending until GIO has reported. Language bindings call
+ * `load_contents_async` themselves.
+ *
+ * Returns: (transfer full): a future for the contents, a `GBytes` that
+ *   `aio_await_pointer()` gives away
+ *
+ * Since: 1.0
+ */
+AioFuture *
+aio_file_load_bytes (GFile *file)
+{
+  AioGioCall *call;
+
+  g_return_val_if_fail (G_IS_FILE (file), NULL);
+
+  call = typed_call_new (NULL, NULL);
+  g_file_load_contents_async (file, call->cancellable, load_bytes_ready, g_object_ref (call));
+  return (AioFuture *) call;
+}
+
+static void
+read_bytes_ready (GObject      *source,
+                  GAsyncResult *result,
+                  gpointer      user_data)
+{
+  GError *error = NULL;
+  GBytes *bytes;
+
+  bytes = g_input_stream_read_bytes_finish (G_INPUT_STREAM (source), result, &error);
+  typed_call_complete (user_data, result, bytes, (GDestroyNotify) g_bytes_unref, error);
+}
+
+/**
+ * aio_input_stream_read_bytes: (skip)
+ * @stream: a `GInputStream`
+ * @count: the most bytes to read
+ *
+ * Reads up to @count bytes from @stream
+ * (`g_input_stream_read_bytes_async()`), for a task to await with
+ * `aio_await_pointer()`; an empty `GBytes` means the end of the stream.
+ *
+ * ```c
+ * g_autoptr(GBytes) chunk = aio_await_pointer (aio_input_stream_read_bytes (in, 4096), &error);
+ * ```
+ *
+ * It is an [class@Aio.GioCall]: cancelling it cancels the read, and it
+ * stays pending until GIO has reported, so @stream is free for the next
+ * read when the task resumes.
+ *
+ * Returns: (transfer full): a future for the bytes read
+ *
+ * Since: 1.0
+ */
+AioFuture *
+aio_input_stream_read_bytes (GInputStream *stream,
+                             gsize         count)
+{
+  AioGioCall *call;
+
+  g_return_val_if_fail (G_IS_INPUT_STREAM (stream), NULL);
+
+  call = typed_call_new (NULL, NULL);
+  g_input_stream_read_bytes_async (stream, count, G_PRIORITY_DEFAULT, call->cancellable,
+                                   read_bytes_ready, g_object_ref (call));
+  return (AioFuture *) call;
+}
+
+static void
+write_all_ready (GObject      *source,
+                 GAsyncResult *result,
+                 gpointer      user_data)
+{
+  GError *error = NULL;
+
+  g_output_stream_write_all_finish (G_OUTPUT_STREAM (source), result, NULL, &error);
+  typed_call_complete (user_data, result, NULL, NULL, error);
+}
+
+/**
+ * aio_output_stream_write_all: (skip)
+ * @stream: a `GOutputStream`
+ * @bytes: what to write; the call keeps a reference until it is done
+ *
+ * Writes all of @bytes to @stream (`g_output_stream_write_all_async()`),
+ * for a task to await with `aio_await()`:
+ *
+ * ```c
+ * if (!aio_await (aio_output_stream_write_all (out, chunk), &error))
+ *   return fail (task, error);
+ * ```
+ *
+ * It is an [class@Aio.GioCall]: cancelling it cancels the write, and it
+ * stays pending until GIO has reported.
+ *
+ * Returns: (transfer full): a future that resolves, with no value, once
+ *   all was written
+ *
+ * Since: 1.0
+ */
+AioFuture *
+aio_output_stream_write_all (GOutputStream *stream,
+                             GBytes        *bytes)
+{
+  AioGioCall *call;
+  gsize size;
+  gconstpointer data;
+
+  g_return_val_if_fail (G_IS_OUTPUT_STREAM (stream), NULL);
+  g_return_val_if_fail (bytes != NULL, NULL);
+
+  call = typed_call_new (g_bytes_ref (bytes), (GDestroyNotify) g_bytes_unref);
+  data = g_bytes_get_data (bytes, &size);
+  g_output_stream_write_all_async (stream, data, size, G_PRIORITY_DEFAULT, call->cancellable,
+                                   write_all_ready, g_object_ref (call));
+  return (AioFuture *) call;
+}

@@ -112,6 +112,15 @@ GAsyncResult *aio_await_gio                  (AioFuture           *future,
     (AioFuture *) aio_gio_start_call_; \
   })
 
+AIO_AVAILABLE_IN_1_0
+AioFuture    *aio_file_load_bytes            (GFile               *file) G_GNUC_WARN_UNUSED_RESULT;
+AIO_AVAILABLE_IN_1_0
+AioFuture    *aio_input_stream_read_bytes    (GInputStream        *stream,
+                                              gsize                count) G_GNUC_WARN_UNUSED_RESULT;
+AIO_AVAILABLE_IN_1_0
+AioFuture    *aio_output_stream_write_all    (GOutputStream       *stream,
+                                              GBytes              *bytes) G_GNUC_WARN_UNUSED_RESULT;
+
 #define AIO_TYPE_GTASK_EXECUTOR (aio_gtask_executor_get_type ())
 
 AIO_AVAILABLE_IN_1_0

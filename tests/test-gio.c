@@ -1093,6 +1093,61 @@ test_gtask_executor_shutdown_waits (Fixture *f)
     g_assert_true (aio_await (jobs[i], NULL));
 }
 
+
+/* ==== typed helpers ========================================================= */
+
+static void
+test_typed_load_bytes (Fixture *f)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *path = write_temp_file ("typed");
+  g_autoptr(GFile) file = g_file_new_for_path (path);
+  g_autoptr(GFile) missing = g_file_new_for_path ("/nonexistent/aio-test-gio");
+  g_autoptr(GBytes) bytes = NULL;
+
+  g_test_summary ("aio_file_load_bytes(): the contents in one line, the error of the "
+                  "_finish as the future's");
+
+  bytes = aio_await_pointer (aio_file_load_bytes (file), &error);
+  g_assert_no_error (error);
+  g_assert_cmpmem (g_bytes_get_data (bytes, NULL), g_bytes_get_size (bytes), "typed", 5);
+
+  g_assert_null (aio_await_pointer (aio_file_load_bytes (missing), &error));
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND);
+  g_unlink (path);
+}
+
+static void
+test_typed_streams (Fixture *f)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GBytes) ping = g_bytes_new_static ("ping", 4);
+  g_autoptr(GBytes) got = NULL;
+  GInputStream *in;
+  Reader r;
+
+  g_test_summary ("aio_output_stream_write_all() and aio_input_stream_read_bytes(): a "
+                  "round trip over a socket; a read cut by wait_for() is cancelled in GIO "
+                  "and the next one works");
+
+  reader_init (&r);
+  in = reader_in (&r);
+
+  g_assert_null (aio_await_pointer (aio_wait_for (aio_input_stream_read_bytes (in, 64), 0.01),
+                                    &error));
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT);
+  g_clear_error (&error);
+  g_assert_false (g_input_stream_has_pending (in));
+
+  g_assert_true (aio_await (aio_output_stream_write_all (g_io_stream_get_output_stream (r.far),
+                                                         ping), &error));
+  g_assert_no_error (error);
+  got = aio_await_pointer (aio_input_stream_read_bytes (in, 64), &error);
+  g_assert_no_error (error);
+  g_assert_true (g_bytes_equal (got, ping));
+  reader_clear (&r);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -1120,6 +1175,8 @@ main (int   argc,
   TEST ("/aio/gio/export/caller-context", test_export_caller_context);
   g_test_add_func ("/aio/gio/export/sync-thread", test_export_sync_thread);
   g_test_add_func ("/aio/gio/export/sync-cancel", test_export_sync_cancel);
+  TEST ("/aio/gio/typed/load-bytes", test_typed_load_bytes);
+  TEST ("/aio/gio/typed/streams", test_typed_streams);
   TEST ("/aio/gio/executor/gtask", test_gtask_executor);
   TEST ("/aio/gio/executor/gtask-shutdown", test_gtask_executor_shutdown_waits);
 
