@@ -822,6 +822,13 @@ typed_call_complete (AioGioCall     *call,
   call->result = g_object_ref (result);
   if (error != NULL)
     {
+      /* Cancelled by us: with the message of the cancellation, as the
+       * generic call's is. */
+      if (_aio_error_is_cancelled (error) && g_atomic_int_get (&call->cancel_requested))
+        {
+          g_error_free (error);
+          error = _aio_future_new_cancelled_error (call->cancel_message);
+        }
       future->error = error;
       _aio_future_publish (future, _aio_error_is_cancelled (error) ? AIO_FUTURE_CANCELLED
                                                                    : AIO_FUTURE_REJECTED);

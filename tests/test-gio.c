@@ -1124,6 +1124,7 @@ test_typed_streams (Fixture *f)
   g_autoptr(GBytes) ping = g_bytes_new_static ("ping", 4);
   g_autoptr(GBytes) got = NULL;
   GInputStream *in;
+  AioFuture *read;
   Reader r;
 
   g_test_summary ("aio_output_stream_write_all() and aio_input_stream_read_bytes(): a "
@@ -1136,6 +1137,14 @@ test_typed_streams (Fixture *f)
   g_assert_null (aio_await_pointer (aio_wait_for (aio_input_stream_read_bytes (in, 64), 0.01),
                                     &error));
   g_assert_error (error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT);
+  g_clear_error (&error);
+  g_assert_false (g_input_stream_has_pending (in));
+
+  read = aio_input_stream_read_bytes (in, 64);
+  g_assert_true (aio_future_cancel (read, "enough"));
+  g_assert_null (aio_await_pointer (read, &error));
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+  g_assert_cmpstr (error->message, ==, "enough");
   g_clear_error (&error);
   g_assert_false (g_input_stream_has_pending (in));
 
