@@ -28,7 +28,11 @@
  *
  * The scope may hold any number of awaits; the error of the one that was
  * cancelled is what [method@Aio.Timeout.exit] looks at, so pass it the
- * same `GError` location, and leave the scope as soon as an await fails:
+ * same `GError` location (unlike GLib's convention, it may be set), and
+ * leave the scope as soon as an await fails. A scope whose own deadline
+ * fired reports `G_IO_ERROR_TIMED_OUT` even when that location was
+ * cleared first; [method@Aio.Timeout.exit_with] is the form that follows
+ * GLib's convention:
  *
  * ```c
  * AioTimeout *scope = aio_timeout_enter (10.0);
@@ -294,40 +298,18 @@ aio_timeout_expired (AioTimeout *scope)
   return scope->state == TIMEOUT_EXPIRING || scope->state == TIMEOUT_EXPIRED;
 }
 
-/**
- * aio_timeout_exit: (skip)
- * @scope: (transfer full): the [class@Aio.Timeout] to close
- * @error: (nullable): the error of the scope's body: `NULL` or the error
- *   its failed await reported; on return, the error to report
- *
- * Closes @scope (the end of asyncio's `async with timeout()` block),
- * disarming its timer, and frees it. Call it from the task that entered
- * it, once, whether the scope's body succeeded or not.
- *
- * Unlike other functions, this one takes a @error that may already be set:
- * the error the body's await reported, if any. When the scope's deadline
- * fired and the cancellation was the scope's own (see [class@Aio.Timeout]
- * for the exact rule), the cancellation request is taken back from the
- * task and a `G_IO_ERROR_CANCELLED` in @error is replaced with
- * `G_IO_ERROR_TIMED_OUT`. Any other error, and a cancellation that came
- * from elsewhere as well, is left as it is. A body that succeeded although
- * the deadline fired (it had no await left to cancel) stays a success, as
- * in asyncio.
- *
- * Returns: %TRUE when the body counts as a success: with @error, when
- *   `*error` is unset on return; without, when the deadline did not fire
- *   or was not the scope's to report
- *
- * Since: 1.0
- */
-gboolean
-aio_timeout_exit (AioTimeout  *scope,
-                  GError     **error)
+/* Closes @scope; see aio_timeout_exit().  @unset_is_success says what a
+ * body error left unset means when the scope's deadline fired: that the
+ * body succeeded all the same (exit_with(), whose caller says exactly
+ * whether the body was cancelled), or that its cancellation was not
+ * passed in (exit(), where the caller may have cleared it). */
+static gboolean
+aio_timeout_exit_internal (AioTimeout  *scope,
+                           GError     **error,
+                           gboolean     unset_is_success)
 {
   gboolean handled = FALSE;
   gboolean ok;
-
-  g_return_val_if_fail (AIO_IS_TIMEOUT (scope), FALSE);
 
   if (scope->state == TIMEOUT_EXITED || scope->state == TIMEOUT_EXPIRED)
     {
@@ -356,12 +338,19 @@ aio_timeout_exit (AioTimeout  *scope,
 
   if (error != NULL)
     {
+      gboolean timed_out = FALSE;
+
       if (handled && *error != NULL && _aio_error_is_cancelled (*error))
         {
           g_clear_error (error);
-          g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT,
-                               _("The operation timed out"));
+          timed_out = TRUE;
         }
+      else if (handled && *error == NULL && !unset_is_success)
+        timed_out = TRUE;
+
+      if (timed_out)
+        g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT,
+                             _("The operation timed out"));
       ok = *error == NULL;
     }
   else
@@ -373,15 +362,72 @@ aio_timeout_exit (AioTimeout  *scope,
 }
 
 /**
+ * aio_timeout_exit: (skip)
+ * @scope: (transfer full): the [class@Aio.Timeout] to close
+ * @error: (nullable): the error of the scope's body: `NULL` or the error
+ *   its failed await reported; on return, the error to report
+ *
+ * Closes @scope (the end of asyncio's `async with timeout()` block),
+ * disarming its timer, and frees it. Call it from the task that entered
+ * it, once, whether the scope's body succeeded or not.
+ *
+ * Unlike GLib's functions, this one takes a @error that may already be
+ * set: the error the body's await reported, if any (so pass the body's
+ * own `GError` location and do not clear it first). When the scope's
+ * deadline fired and the cancellation was the scope's own (see
+ * [class@Aio.Timeout] for the exact rule), the cancellation request is
+ * taken back from the task and @error is set to `G_IO_ERROR_TIMED_OUT`,
+ * whether it held the body's `G_IO_ERROR_CANCELLED` or nothing: a body
+ * error that was cleared before the call still counts as a timeout, never
+ * as a success. Any other error, and a cancellation that came from
+ * elsewhere, is left as it is. (asyncio lets a body that caught the
+ * cancellation and ended normally succeed; to get that, say whether the
+ * body was cancelled with [method@Aio.Timeout.exit_with], which follows
+ * GLib's convention for @error.)
+ *
+ * Returns: %TRUE when the body counts as a success: the deadline did not
+ *   fire, or was not the scope's to report, and `*error` is unset on
+ *   return
+ *
+ * Since: 1.0
+ */
+gboolean
+aio_timeout_exit (AioTimeout  *scope,
+                  GError     **error)
+{
+  g_return_val_if_fail (AIO_IS_TIMEOUT (scope), FALSE);
+
+  return aio_timeout_exit_internal (scope, error, FALSE);
+}
+
+/**
  * aio_timeout_exit_with:
  * @scope: (transfer full): the [class@Aio.Timeout] to close
  * @body_cancelled: whether the body's last await reported
  *   `G_IO_ERROR_CANCELLED`
  * @error: return location for the error to report
  *
- * Closes @scope as [method@Aio.Timeout.exit] does, for language bindings,
- * which cannot pass in an error that is already set: they say whether the
- * body was cancelled instead.
+ * Closes @scope as [method@Aio.Timeout.exit] does, with GLib's convention
+ * for @error (unset on entry): the caller says whether the body was
+ * cancelled instead of passing in the body's error. This is the form for
+ * language bindings, and for C code that has already handled or freed the
+ * body's error:
+ *
+ * ```c
+ * gboolean cancelled = FALSE;
+ * AioTimeout *scope = aio_timeout_enter (10.0);
+ * if (!aio_await (fetch (), &body_error))
+ *   {
+ *     cancelled = g_error_matches (body_error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+ *     g_clear_error (&body_error);
+ *   }
+ * if (!aio_timeout_exit_with (scope, cancelled, &error))
+ *   return fail (error);   // TIMED_OUT if it was the deadline
+ * ```
+ *
+ * As in asyncio, a body that was not cancelled counts as a success even
+ * when the deadline fired (it caught the cancellation, or had no await
+ * left to cancel).
  *
  * Returns: %TRUE when the body counts as a success; %FALSE with
  *   `G_IO_ERROR_TIMED_OUT` when the scope's deadline cancelled it, or with
@@ -402,7 +448,7 @@ aio_timeout_exit_with (AioTimeout  *scope,
   if (body_cancelled)
     body_error = _aio_future_new_cancelled_error (NULL);
 
-  aio_timeout_exit (scope, &body_error);
+  aio_timeout_exit_internal (scope, &body_error, TRUE);
   if (body_error != NULL)
     {
       g_propagate_error (error, body_error);

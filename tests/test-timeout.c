@@ -238,11 +238,13 @@ test_past_deadline (Fixture *f)
   g_clear_error (&error);
 
   /* The body swallows the cancellation and leaves in success: as in
-   * asyncio, there is nothing to report, and the task is uncancelled. */
+   * asyncio, there is nothing to report, and the task is uncancelled.
+   * (Said with exit_with(): aio_timeout_exit() takes a cleared error for
+   * a timeout, see test_cleared_error().) */
   scope = aio_timeout_enter (0);
   g_assert_false (aio_await (aio_sleep (5.0), &error));
   g_clear_error (&error);
-  g_assert_true (aio_timeout_exit (scope, &error));
+  g_assert_true (aio_timeout_exit_with (scope, FALSE, &error));
   g_assert_no_error (error);
   g_assert_cmpuint (aio_task_cancelling (current ()), ==, 0);
   g_assert_true (aio_await (aio_sleep (0.001), &error));
@@ -270,6 +272,53 @@ test_other_error (Fixture *f)
   g_set_error_literal (&error, TEST_ERROR, 2, "cleanup failed");
   g_assert_false (aio_timeout_exit (scope, &error));
   g_assert_error (error, TEST_ERROR, 2);
+}
+
+static void
+test_cleared_error (Fixture *f)
+{
+  g_autoptr(GError) body_error = NULL;
+  g_autoptr(GError) error = NULL;
+  AioTimeout *scope;
+
+  g_test_summary ("asyncio.timeout(): a block cancelled by its deadline raises "
+                  "TimeoutError; in C, even when the body's error was cleared (or "
+                  "never passed) before aio_timeout_exit(), as GLib's convention "
+                  "has it: a timeout never counts as a success");
+
+  /* The body's error handled and freed, then a fresh location. */
+  scope = aio_timeout_enter (0.01);
+  g_assert_false (aio_await (aio_sleep (5.0), &body_error));
+  g_assert_error (body_error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+  g_clear_error (&body_error);
+  g_assert_false (aio_timeout_exit (scope, &error));
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT);
+  g_clear_error (&error);
+  g_assert_cmpuint (aio_task_cancelling (current ()), ==, 0);
+
+  /* No location at all. */
+  scope = aio_timeout_enter (0.01);
+  g_assert_false (aio_await (aio_sleep (5.0), NULL));
+  g_assert_false (aio_timeout_exit (scope, NULL));
+  g_assert_cmpuint (aio_task_cancelling (current ()), ==, 0);
+
+  /* GLib's convention, explicit: the body says it was cancelled. */
+  scope = aio_timeout_enter (0.01);
+  g_assert_false (aio_await (aio_sleep (5.0), &body_error));
+  g_clear_error (&body_error);
+  g_assert_false (aio_timeout_exit_with (scope, TRUE, &error));
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT);
+  g_clear_error (&error);
+
+  /* asyncio: a body that caught the cancellation and ended normally is a
+   * success, which only the explicit form can say. */
+  scope = aio_timeout_enter (0.01);
+  g_assert_false (aio_await (aio_sleep (5.0), &body_error));
+  g_clear_error (&body_error);
+  g_assert_true (aio_timeout_exit_with (scope, FALSE, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (aio_task_cancelling (current ()), ==, 0);
+  g_assert_true (aio_await (aio_sleep (0.001), &error));
 }
 
 typedef struct
@@ -449,6 +498,7 @@ main (int    argc,
   TEST ("/aio/timeout/reschedule", test_reschedule);
   TEST ("/aio/timeout/past-deadline", test_past_deadline);
   TEST ("/aio/timeout/other-error", test_other_error);
+  TEST ("/aio/timeout/cleared-error", test_cleared_error);
   TEST ("/aio/timeout/external-cancel", test_external_cancel);
   TEST ("/aio/timeout/task-group", test_task_group);
   TEST ("/aio/timeout/stepped", test_stepped);
