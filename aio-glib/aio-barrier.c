@@ -175,7 +175,7 @@ aio_barrier_init (AioBarrier *self)
  * the running loop, or on the default loop when none runs. A @parties of
  * 0 is a programmer error.
  *
- * Returns: (transfer full): a new barrier
+ * Returns: (transfer full): a new barrier; free it with `g_object_unref()`
  *
  * Since: 1.0
  */

@@ -536,7 +536,8 @@ aio_gather (gboolean   return_exceptions,
  *
  * Runs futures concurrently and waits for them all (asyncio's
  * `gather()`). The gather consumes the futures (but not the C array that
- * holds them, which may live on the stack).
+ * holds them, which may live on the stack): pass `g_object_ref()` of a
+ * future you keep, such as a task you await again later.
  *
  * The returned future resolves, once every child is done, with an array
  * of the children in the order given (not the order they completed in);
@@ -633,10 +634,13 @@ aio_gather_array (GPtrArray *futures,
  *
  * Gets the futures @future resolved with: the children of a gather, in
  * the order given, or the done futures of a wait. The array belongs to
- * @future and lives as long as it does.
+ * @future and lives as long as it does: do not free or unref it, nor the
+ * futures in it (take a reference with `g_object_ref()` on one you want
+ * to keep after @future is gone).
  *
  * Returns: (transfer none) (element-type AioFuture) (nullable): the
- *   futures, or %NULL with @error set when @future is not resolved
+ *   futures, owned by @future, or %NULL with @error set when @future is
+ *   not resolved
  *
  * Since: 1.0
  */
@@ -1035,7 +1039,7 @@ aio_wait_for_future_init (AioWaitForFuture *self)
  * @timeout: the most seconds to wait, or %AIO_TIMEOUT_NONE
  *
  * Waits for @future with a timeout (asyncio's `wait_for()`). This
- * consumes @future.
+ * consumes @future: pass `g_object_ref()` of one you keep.
  *
  * The returned future takes the outcome of @future. When @timeout
  * seconds pass first, @future is cancelled, and the returned future
@@ -1216,7 +1220,7 @@ aio_shield_future_init (AioShieldFuture *self)
  * @future: (transfer full): the future to protect
  *
  * Protects @future from cancellation (asyncio's `shield()`). This
- * consumes @future.
+ * consumes @future: pass `g_object_ref()` of one you keep.
  *
  * The returned future takes the outcome of @future. Cancelling it
  * cancels only it: @future goes on, and its error, should it fail, counts

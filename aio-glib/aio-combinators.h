@@ -75,6 +75,7 @@ AIO_AVAILABLE_IN_1_0
 GPtrArray *aio_as_completed       (GPtrArray    *futures,
                                    gdouble       timeout) G_GNUC_WARN_UNUSED_RESULT;
 
+/* The array belongs to @future: do not free it. */
 AIO_AVAILABLE_IN_1_0
 GPtrArray *aio_future_get_futures (AioFuture    *future,
                                    GError      **error);

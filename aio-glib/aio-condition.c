@@ -451,7 +451,8 @@ aio_condition_new (AioLock *lock)
  *
  * Gets the lock of @condition.
  *
- * Returns: (transfer none): the lock
+ * Returns: (transfer none): the lock; it belongs to @condition: do not unref
+ *   it
  *
  * Since: 1.0
  */
@@ -470,7 +471,8 @@ aio_condition_get_lock (AioCondition *condition)
  * Acquires the lock of @condition for the current task, as
  * [method@Aio.Lock.acquire] does.
  *
- * Returns: (transfer full): a future for the acquisition
+ * Returns: (transfer full): a future for the acquisition; the caller owns it:
+ *   [func@Aio.await] takes it, or drop it with `g_object_unref()`
  *
  * Since: 1.0
  */
@@ -542,7 +544,8 @@ aio_condition_check_held (AioCondition *self,
  * the wait, but only once the lock is held again: then the future is
  * cancelled, and the task holds the lock all the same.
  *
- * Returns: (transfer full): a future for the wait
+ * Returns: (transfer full): a future for the wait; the caller owns it:
+ *   [func@Aio.await] takes it, or drop it with `g_object_unref()`
  *
  * Since: 1.0
  */

@@ -109,7 +109,7 @@ aio_event_init (AioEvent *self)
  * Creates an event, unset, on the running loop, or on the default loop
  * when none runs.
  *
- * Returns: (transfer full): a new event
+ * Returns: (transfer full): a new event; free it with `g_object_unref()`
  *
  * Since: 1.0
  */
@@ -187,7 +187,8 @@ aio_event_is_set (AioEvent *event)
  * it is set already. Cancelling it (or the task that awaits it) only
  * withdraws this wait.
  *
- * Returns: (transfer full): a future for the event
+ * Returns: (transfer full): a future for the event; the caller owns it:
+ *   [func@Aio.await] takes it, or drop it with `g_object_unref()`
  *
  * Since: 1.0
  */

@@ -458,7 +458,8 @@ aio_future_new_internal (AioLoop *loop)
  * Complete it with [method@Aio.Future.resolve] and its relatives,
  * [method@Aio.Future.reject] or [method@Aio.Future.cancel].
  *
- * Returns: (transfer full): a new pending future
+ * Returns: (transfer full): a new pending future; free it with
+ *   `g_object_unref()`
  *
  * Since: 1.0
  */
@@ -492,7 +493,8 @@ aio_future_new_for_loop (AioLoop *loop)
  *
  * Creates a future that is already resolved, with no value.
  *
- * Returns: (transfer full): a new resolved future
+ * Returns: (transfer full): a new resolved future; the caller owns it:
+ *   [func@Aio.await] takes it, or drop it with `g_object_unref()`
  *
  * Since: 1.0
  */
@@ -511,7 +513,8 @@ aio_future_new_resolved (void)
  *
  * Creates a future already resolved with @value.
  *
- * Returns: (transfer full): a new resolved future
+ * Returns: (transfer full): a new resolved future; the caller owns it:
+ *   [func@Aio.await] takes it, or drop it with `g_object_unref()`
  *
  * Since: 1.0
  */
@@ -530,7 +533,8 @@ aio_future_new_for_boolean (gboolean value)
  *
  * Creates a future already resolved with @value.
  *
- * Returns: (transfer full): a new resolved future
+ * Returns: (transfer full): a new resolved future; the caller owns it:
+ *   [func@Aio.await] takes it, or drop it with `g_object_unref()`
  *
  * Since: 1.0
  */
@@ -549,7 +553,8 @@ aio_future_new_for_int64 (gint64 value)
  *
  * Creates a future already resolved with @value.
  *
- * Returns: (transfer full): a new resolved future
+ * Returns: (transfer full): a new resolved future; the caller owns it:
+ *   [func@Aio.await] takes it, or drop it with `g_object_unref()`
  *
  * Since: 1.0
  */
@@ -568,7 +573,8 @@ aio_future_new_for_double (gdouble value)
  *
  * Creates a future already resolved with a copy of @value.
  *
- * Returns: (transfer full): a new resolved future
+ * Returns: (transfer full): a new resolved future; the caller owns it:
+ *   [func@Aio.await] takes it, or drop it with `g_object_unref()`
  *
  * Since: 1.0
  */
@@ -649,7 +655,8 @@ aio_future_new_for_pointer (gpointer       pointer,
  *
  * Creates a future already resolved with a copy of @value.
  *
- * Returns: (transfer full): a new resolved future
+ * Returns: (transfer full): a new resolved future; the caller owns it:
+ *   [func@Aio.await] takes it, or drop it with `g_object_unref()`
  *
  * Since: 1.0
  */
@@ -1479,7 +1486,9 @@ aio_future_get_string (AioFuture  *future,
  * Gets the object @future resolved with.
  *
  * Returns: (transfer none) (type GObject) (nullable): the value, or %NULL
- *   with @error set when @future is not resolved
+ *   with @error set when @future is not resolved; it belongs to @future,
+ *   which keeps its reference: take one of your own with `g_object_ref()` to
+ *   keep it longer
  *
  * Since: 1.0
  */
@@ -1607,7 +1616,8 @@ aio_future_get_value (AioFuture  *future,
  * for it.
  *
  * Returns: (transfer none) (nullable): the error, or %NULL when @future is
- *   pending or resolved
+ *   pending or resolved; it belongs to @future: do not free it (copy it with
+ *   `g_error_copy()` to keep it)
  *
  * Since: 1.0
  */

@@ -171,7 +171,8 @@ aio_gio_call_init (AioGioCall *self)
  * call, with `AIO_GIO_CALL_ARGS()` (or `AIO_GIO_START()`, which
  * does all of it); see [class@Aio.GioCall].
  *
- * Returns: (transfer full): a new pending call
+ * Returns: (transfer full): a new pending call; the caller owns it:
+ *   [func@Aio.await] takes it, or drop it with `g_object_unref()`
  *
  * Since: 1.0
  */
@@ -211,7 +212,8 @@ aio_gio_call_new_for_loop (AioLoop *loop)
  * Gets the `GCancellable` to pass to the `_async` function. It is
  * cancelled when @call is, and never reset.
  *
- * Returns: (transfer none): the call's cancellable
+ * Returns: (transfer none): the call's cancellable; it belongs to @call: do
+ *   not unref it
  *
  * Since: 1.0
  */
@@ -306,8 +308,8 @@ aio_gio_call_ready (GObject      *source_object,
  * Gets the result GIO reported to @call, even when the call ended
  * cancelled, for the `_finish` function.
  *
- * Returns: (transfer none) (nullable): the result, or %NULL while GIO has
- *   not reported
+ * Returns: (transfer none) (nullable): the result, or %NULL while GIO has not
+ *   reported; it belongs to @call: do not unref it
  *
  * Since: 1.0
  */
@@ -331,8 +333,8 @@ aio_gio_call_get_result (AioGioCall *call)
  * [func@Aio.shield]) — for the `_finish` function. This is what a stepped
  * body calls with the call it waited for.
  *
- * Returns: (transfer none): the result, or %NULL with @error set when
- *   @future did not resolve
+ * Returns: (transfer none): the result, or %NULL with @error set when @future
+ *   did not resolve; it belongs to @future: do not unref it
  *
  * Since: 1.0
  */
@@ -778,7 +780,7 @@ aio_gtask_executor_init (AioGTaskExecutor *self)
  * Creates an executor that runs jobs on GIO's thread pool; see
  * [class@Aio.GTaskExecutor].
  *
- * Returns: (transfer full): a new executor
+ * Returns: (transfer full): a new executor; free it with `g_object_unref()`
  *
  * Since: 1.0
  */

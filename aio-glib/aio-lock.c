@@ -124,7 +124,7 @@ aio_lock_init (AioLock *self)
  * Creates an unlocked lock on the running loop, or on the default loop
  * when none runs.
  *
- * Returns: (transfer full): a new lock
+ * Returns: (transfer full): a new lock; free it with `g_object_unref()`
  *
  * Since: 1.0
  */
@@ -335,8 +335,9 @@ aio_lock_is_locked (AioLock *lock)
  *
  * Gets the task that holds @lock.
  *
- * Returns: (transfer none) (nullable): the task holding @lock, or %NULL
- *   when it is unlocked or was acquired outside of any task
+ * Returns: (transfer none) (nullable): the task holding @lock, or %NULL when
+ *   it is unlocked or was acquired outside of any task; a borrowed pointer:
+ *   do not unref it
  *
  * Since: 1.0
  */

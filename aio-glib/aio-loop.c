@@ -902,7 +902,7 @@ aio_loop_init (AioLoop *self)
  * thread-default one while the loop runs; [method@Aio.Loop.run_forever]
  * and [method@Aio.Loop.run_until_complete] push it for you.
  *
- * Returns: (transfer full): a new loop
+ * Returns: (transfer full): a new loop; free it with `g_object_unref()`
  *
  * Since: 1.0
  */
@@ -965,7 +965,8 @@ aio_loop_ref_for_context (GMainContext *context)
  * finalized (see [func@Aio.Loop.ref_for_context]), so the pointer stays
  * valid until then.
  *
- * Returns: (transfer none): the default loop of this thread
+ * Returns: (transfer none): the default loop of this thread; it belongs to
+ *   the thread's context: do not unref it
  *
  * Since: 1.0
  */
@@ -998,7 +999,8 @@ aio_loop_get_default (void)
  * is on the stack, or whose sources are being dispatched (asyncio's
  * `get_running_loop()`, which raises where this returns %NULL).
  *
- * Returns: (transfer none) (nullable): the running loop, or %NULL
+ * Returns: (transfer none) (nullable): the running loop, or %NULL; a borrowed
+ *   pointer: do not unref it
  *
  * Since: 1.0
  */
@@ -1022,9 +1024,9 @@ _aio_loop_get_current_or_default (void)
  *
  * Gets the `GMainContext` @loop runs on.
  *
- * Returns: (transfer none) (nullable): the context, or %NULL once the
- *   context of a loop found with [func@Aio.Loop.ref_for_context] was
- *   finalized
+ * Returns: (transfer none) (nullable): the context, or %NULL once the context
+ *   of a loop found with [func@Aio.Loop.ref_for_context] was finalized; it
+ *   belongs to @loop: do not unref it
  *
  * Since: 1.0
  */

@@ -745,7 +745,7 @@ aio_queue_new_priority (gint             maxsize,
  * [method@Aio.Queue.put_value_with_priority]. A negative @maxsize is a
  * programmer error.
  *
- * Returns: (transfer full): a new queue
+ * Returns: (transfer full): a new queue; free it with `g_object_unref()`
  *
  * Since: 1.0
  */
@@ -1088,7 +1088,8 @@ aio_queue_put_nowait_with_priority (AioQueue  *queue,
  * Like `aio_queue_put()`, with a copy of @value as the item; for
  * language bindings. A get future resolves with the value.
  *
- * Returns: (transfer full): a future for the put
+ * Returns: (transfer full): a future for the put; the caller owns it:
+ *   [func@Aio.await] takes it, or drop it with `g_object_unref()`
  *
  * Since: 1.0
  */
@@ -1114,7 +1115,8 @@ aio_queue_put_value (AioQueue     *queue,
  * Like [method@Aio.Queue.put_value], with the priority by which a priority
  * queue without a compare function orders the item.
  *
- * Returns: (transfer full): a future for the put
+ * Returns: (transfer full): a future for the put; the caller owns it:
+ *   [func@Aio.await] takes it, or drop it with `g_object_unref()`
  *
  * Since: 1.0
  */
@@ -1493,7 +1495,8 @@ aio_queue_task_done (AioQueue *queue)
  * unfinished items ([method@Aio.Queue.get_unfinished]) drops to 0, at once
  * if it is 0 already.
  *
- * Returns: (transfer full): a future for the work
+ * Returns: (transfer full): a future for the work; the caller owns it:
+ *   [func@Aio.await] takes it, or drop it with `g_object_unref()`
  *
  * Since: 1.0
  */

@@ -95,7 +95,8 @@ cancel_all_tasks (AioLoop *loop)
  * ```
  *
  * Returns: (transfer full) (nullable): the main task, done, to read its
- *   outcome from; %NULL with @error set if it could not run
+ *   outcome from, which the caller frees with `g_object_unref()`; %NULL
+ *   with @error set if it could not run
  *
  * Since: 1.0
  */

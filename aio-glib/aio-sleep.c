@@ -277,7 +277,8 @@ aio_sleep (gdouble seconds)
  * Like [func@Aio.sleep], but the future resolves with a copy of @value
  * (asyncio's `sleep(delay, result)`).
  *
- * Returns: (transfer full): a new future
+ * Returns: (transfer full): a new future; the caller owns it:
+ *   [func@Aio.await] takes it, or drop it with `g_object_unref()`
  *
  * Since: 1.0
  */
@@ -298,7 +299,8 @@ aio_sleep_value (gdouble       seconds,
  *
  * Like [func@Aio.sleep], on a given loop.
  *
- * Returns: (transfer full): a new future
+ * Returns: (transfer full): a new future; the caller owns it:
+ *   [func@Aio.await] takes it, or drop it with `g_object_unref()`
  *
  * Since: 1.0
  */

@@ -222,7 +222,7 @@ aio_task_group_init (AioTaskGroup *self)
  * Creates an empty task group (asyncio's `TaskGroup()`) whose tasks run
  * on the running loop, or on the default loop when none runs.
  *
- * Returns: (transfer full): a new task group
+ * Returns: (transfer full): a new task group; free it with `g_object_unref()`
  *
  * Since: 1.0
  */
@@ -468,7 +468,8 @@ aio_task_group_create_stepped_task (AioTaskGroup   *group,
  *
  * A group has one wait: calling this again is a programmer error.
  *
- * Returns: (transfer full): a future for the group
+ * Returns: (transfer full): a future for the group; the caller owns it:
+ *   [func@Aio.await] takes it, or drop it with `g_object_unref()`
  *
  * Since: 1.0
  */

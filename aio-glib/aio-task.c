@@ -845,8 +845,9 @@ aio_loop_create_stepped_task (AioLoop        *loop,
  * Gets the task whose body is running in this thread (asyncio's
  * `current_task()`).
  *
- * Returns: (transfer none) (nullable): the current task, or %NULL outside
- *   of a task's body
+ * Returns: (transfer none) (nullable): the current task, or %NULL outside of
+ *   a task's body; a borrowed pointer: do not unref it (to await it or keep
+ *   it, take a reference with `g_object_ref()`)
  *
  * Since: 1.0
  */
@@ -865,8 +866,9 @@ aio_task_get_current (void)
  * are not tasks and are not listed.
  *
  * Returns: (transfer container) (element-type AioTask): the pending
- *   tasks; the array holds a reference on each, which
- *   `g_ptr_array_unref()` drops
+ *   tasks; the caller owns the array and must free it with
+ *   `g_ptr_array_unref()`, which also drops the reference it holds on
+ *   each task
  *
  * Since: 1.0
  */
@@ -893,7 +895,7 @@ aio_loop_all_tasks (AioLoop *loop)
  * Gets the task's name: the one set with [method@Aio.Task.set_name], or
  * `Task-N` as asyncio names them.
  *
- * Returns: (transfer none): the name
+ * Returns: (transfer none): the name; it belongs to @task: do not free it
  *
  * Since: 1.0
  */
@@ -1426,7 +1428,10 @@ resumed:
  * Suspends the calling task until @future is done, letting the loop run
  * everything else meanwhile, and reports how it ended (asyncio's
  * `await`). Takes ownership of @future, so calls nest:
- * `aio_await (aio_sleep (1.0), &error)` leaks nothing.
+ * `aio_await (aio_sleep (1.0), &error)` leaks nothing. To await a future
+ * you keep using afterwards — a task you created and still read, say —
+ * pass a new reference: `aio_await (AIO_FUTURE (g_object_ref (task)),
+ * &error)`, and unref your own when done with it.
  *
  * A future that is done already does not suspend the task. If the task is
  * cancelled while it waits, the future is cancelled and this returns
@@ -1454,7 +1459,8 @@ aio_await (AioFuture  *future,
 
 /**
  * aio_await_boolean: (skip)
- * @future: (transfer full): the future to wait for
+ * @future: (transfer full): the future to wait for, which this takes
+ *   (for a future you keep, pass a new reference: `g_object_ref (future)`)
  * @error: return location for the future's error
  *
  * Like `aio_await()`, returning the boolean @future resolved with.
@@ -1481,7 +1487,8 @@ aio_await_boolean (AioFuture  *future,
 
 /**
  * aio_await_int64: (skip)
- * @future: (transfer full): the future to wait for
+ * @future: (transfer full): the future to wait for, which this takes
+ *   (for a future you keep, pass a new reference: `g_object_ref (future)`)
  * @error: return location for the future's error
  *
  * Like `aio_await()`, returning the integer @future resolved with.
@@ -1508,7 +1515,8 @@ aio_await_int64 (AioFuture  *future,
 
 /**
  * aio_await_double: (skip)
- * @future: (transfer full): the future to wait for
+ * @future: (transfer full): the future to wait for, which this takes
+ *   (for a future you keep, pass a new reference: `g_object_ref (future)`)
  * @error: return location for the future's error
  *
  * Like `aio_await()`, returning the double @future resolved with.
@@ -1535,13 +1543,15 @@ aio_await_double (AioFuture  *future,
 
 /**
  * aio_await_string: (skip)
- * @future: (transfer full): the future to wait for
+ * @future: (transfer full): the future to wait for, which this takes
+ *   (for a future you keep, pass a new reference: `g_object_ref (future)`)
  * @error: return location for the future's error
  *
  * Like `aio_await()`, returning a copy of the string @future resolved
  * with.
  *
- * Returns: (transfer full) (nullable): the value, or %NULL with @error set
+ * Returns: (transfer full) (nullable): the value, or %NULL with @error set;
+ *   the caller's, to free with `g_free()`
  *
  * Since: 1.0
  */
@@ -1721,7 +1731,8 @@ aio_yield (GError **error)
  * It is one future shared by everyone and always resolved: only return
  * it from a step or await it; adding done callbacks to it is pointless.
  *
- * Returns: (transfer full): the shared yield future
+ * Returns: (transfer full): the shared yield future; the caller owns a reference
+ *   to it: [func@Aio.await] takes it, or drop it with `g_object_unref()`
  *
  * Since: 1.0
  */

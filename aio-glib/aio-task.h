@@ -87,6 +87,7 @@ AioTask      *aio_loop_create_stepped_task (AioLoop        *loop,
 
 AIO_AVAILABLE_IN_1_0
 AioTask      *aio_task_get_current         (void);
+/* The array is the caller's: free it with g_ptr_array_unref(). */
 AIO_AVAILABLE_IN_1_0
 GPtrArray    *aio_loop_all_tasks           (AioLoop        *loop);
 
@@ -139,6 +140,8 @@ AIO_AVAILABLE_IN_1_0
 void          aio_task_return_error        (AioTask        *task,
                                             GError         *error);
 
+/* aio_await*() take @future: to await one you keep, such as a task,
+ * pass AIO_FUTURE (g_object_ref (task)). */
 AIO_AVAILABLE_IN_1_0
 gboolean      aio_await                    (AioFuture      *future,
                                             GError        **error);
