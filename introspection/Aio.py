@@ -1228,7 +1228,12 @@ def call_async(method, *args, finish=None, **kwargs):
     operation) and a callback= that calls the matching _finish function and
     completes the future with what it returns, or with the error it raises.
     That function is found next to @method (its name with _finish for
-    _async); pass @finish, a callable taking the GAsyncResult, otherwise."""
+    _async); pass @finish, a callable taking the GAsyncResult, otherwise.
+
+    The future is an Aio.GioCall: once cancelled (by task.cancel(), a
+    wait_for() or timeout() deadline, ...) it stays pending until GIO has
+    reported, so the object the call used is free when the await raises.
+    A cancellable= of your own cancels the operation too."""
     if not callable(method):
         raise TypeError('a callable object was expected, got %r' % (method,))
     if finish is None:
@@ -1239,26 +1244,37 @@ def call_async(method, *args, finish=None, **kwargs):
         raise TypeError('finish must be callable, got %r' % (finish,))
     loop = get_event_loop()
     _check_open(loop)
-    future = _Aio.Future.new_for_loop(loop)
-    cancellable = Gio.Cancellable()
+    future = _Aio.GioCall.new_for_loop(loop)
+    cancellable = future.get_cancellable()
+    theirs = kwargs.pop('cancellable', None)
+    linked = 0
+    if theirs is not None:
+        if theirs.is_cancelled():
+            cancellable.cancel()
+        else:
+            linked = theirs.connect(lambda *_: cancellable.cancel())
 
     def on_ready(source, result, *user_data):
+        if linked:
+            theirs.disconnect(linked)
         try:
             value = finish(source, result)
         except BaseException as exc:
-            if not _Aio.Future.is_done(future):
+            if _Aio.Future.is_done(future):
+                return
+            if (cancellable.is_cancelled() and isinstance(exc, GLib.Error)
+                    and (theirs is None or not theirs.is_cancelled())
+                    and exc.matches(Gio.io_error_quark(), Gio.IOErrorEnum.CANCELLED)):
+                # Cancelled through the future: it ends cancelled, with the
+                # message of that cancellation.
+                _Aio.GioCall.return_result(future, result)
+            else:
                 _Aio.Future.reject(future, _gerror_for(exc, future))
         else:
             if not _Aio.Future.is_done(future):
                 _resolve(future, value)
 
-    def on_done(fut, _data):
-        if _Aio.Future.is_cancelled(fut):
-            cancellable.cancel()
-
-    _Aio.Future.add_done_callback(future, on_done, None)
-    kwargs.setdefault('cancellable', cancellable)
-    method(*args, callback=on_ready, **kwargs)
+    method(*args, cancellable=cancellable, callback=on_ready, **kwargs)
     return future
 
 

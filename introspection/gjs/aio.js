@@ -70,7 +70,7 @@
 // that does not descend from the body — a signal handler, a GLib callback,
 // the top level — awaits on behalf of no task.
 
-/* exported Aio, run, createTask, ensureFuture, gather, sleep, waitFor,
+/* exported Aio, run, createTask, callAsync, ensureFuture, gather, sleep, waitFor,
    shield, wait, timeout, currentTask, allTasks, isCancelled, isTimedOut,
    runInExecutor, version */
 
@@ -648,6 +648,49 @@ function futureFromPromise(promise, loop) {
             fail(future, error, false);
     });
     return future;
+}
+
+/**
+ * callAsync:
+ * @object: the object, interface or namespace holding the method
+ * @method: the name of a GIO-style `_async` method of @object
+ * @args: its arguments up to, not including, the cancellable
+ *
+ * Calls @object[@method](...@args, cancellable, callback) and returns an
+ * Aio.GioCall, a future for what the matching `_finish` returns (or
+ * throws). Unlike a promisified call, it is cancelled in GIO by whatever
+ * cancels the future — task.cancel(), waitFor(), timeout() — and stays
+ * pending until GIO has reported, so the object it used is free when the
+ * await throws.
+ *
+ *     const bytes = await aio.waitFor(
+ *         aio.callAsync(stream, 'read_bytes_async', 4096, GLib.PRIORITY_DEFAULT), 5);
+ *
+ * Returns: (Aio.GioCall) the call
+ */
+function callAsync(object, method, ...args) {
+    const finishName = method.replace(/_async$/, '_finish');
+    if (typeof object?.[method] !== 'function' || typeof object[finishName] !== 'function')
+        throw new TypeError(`${method}/${finishName} are not methods of ${object}`);
+    const call = Aio.GioCall.new_for_loop(defaultLoop());
+    const cancellable = call.get_cancellable();
+    object[method](...args, cancellable, (source, result) => {
+        let value;
+        try {
+            value = object[finishName](result);
+        } catch (e) {
+            if (call.is_done())
+                return;
+            if (cancellable.is_cancelled() && isCancelled(e))
+                call.return_result(result);   // cancelled, with its message
+            else
+                fail(call, e, false);
+            return;
+        }
+        if (!call.is_done())
+            complete(call, value, false);
+    });
+    return call;
 }
 
 /**

@@ -29,7 +29,7 @@ try {
 
 export default legacy;
 export const {
-    Aio, run, createTask, ensureFuture, gather, sleep, waitFor, shield, wait,
+    Aio, run, createTask, callAsync, ensureFuture, gather, sleep, waitFor, shield, wait,
     timeout, currentTask, allTasks, isCancelled, isTimedOut, runInExecutor,
     version,
 } = legacy;

@@ -100,6 +100,82 @@ class CallAsyncTest(AioTestCase):
             listener.close()
         Aio.run(main())
 
+    def _socket_pair(self):
+        import socket
+        pair = []
+        for sock in socket.socketpair():
+            gsock = Gio.Socket.new_from_fd(sock.detach())
+            pair.append(gsock.connection_factory_create_connection())
+        return pair
+
+    def _check_cancelled_then_free(self, near, far):
+        # GIO has reported: nothing is pending on the stream, and the next
+        # read gets what the peer writes.
+        stream = near.get_input_stream()
+        self.assertFalse(stream.has_pending())
+        far.get_output_stream().write_all(b'ping', None)
+
+    def test_timeout_cancels_read_in_gio(self):
+        # asyncio.timeout() and wait_for() around a GIO call: the call is
+        # cancelled in GIO, and the exception comes once GIO has reported.
+        async def main():
+            near, far = self._socket_pair()
+            stream = near.get_input_stream()
+            with self.assertRaises(TimeoutError):
+                async with Aio.timeout(0.01):
+                    await Aio.call_async(stream.read_bytes_async, 16, GLib.PRIORITY_DEFAULT)
+            self._check_cancelled_then_free(near, far)
+            data = await Aio.call_async(stream.read_bytes_async, 16, GLib.PRIORITY_DEFAULT)
+            self.assertEqual(data.get_data(), b'ping')
+
+            with self.assertRaises(TimeoutError):
+                await Aio.wait_for(Aio.call_async(stream.read_bytes_async, 16,
+                                                  GLib.PRIORITY_DEFAULT), 0.01)
+            self._check_cancelled_then_free(near, far)
+            data = await Aio.call_async(stream.read_bytes_async, 16, GLib.PRIORITY_DEFAULT)
+            self.assertEqual(data.get_data(), b'ping')
+        Aio.run(main())
+
+    def test_task_cancel_waits_for_gio(self):
+        # task.cancel(): the task sees CancelledError only once GIO has.
+        async def main():
+            near, far = self._socket_pair()
+            stream = near.get_input_stream()
+            seen = []
+
+            async def reader():
+                try:
+                    await Aio.call_async(stream.read_bytes_async, 16, GLib.PRIORITY_DEFAULT)
+                except Aio.CancelledError:
+                    seen.append(stream.has_pending())
+                    raise
+
+            task = Aio.create_task(reader())
+            while not stream.has_pending():
+                await Aio.sleep(0)
+            task.cancel()
+            with self.assertRaises(Aio.CancelledError):
+                await task
+            self.assertEqual(seen, [False])
+        Aio.run(main())
+
+    def test_own_cancellable(self):
+        # A cancellable= of the caller's cancels the operation too.
+        async def main():
+            near, far = self._socket_pair()
+            stream = near.get_input_stream()
+            mine = Gio.Cancellable()
+            Aio.get_running_loop().call_later(0.01, mine.cancel)
+            # GIO's own error, as the _finish raised it: not the future's
+            # cancellation.
+            with self.assertRaises(GLib.Error) as caught:
+                await Aio.call_async(stream.read_bytes_async, 16, GLib.PRIORITY_DEFAULT,
+                                     cancellable=mine)
+            self.assertTrue(caught.exception.matches(Gio.io_error_quark(),
+                                                     Gio.IOErrorEnum.CANCELLED))
+            self.assertFalse(stream.has_pending())
+        Aio.run(main())
+
     def test_not_callable(self):
         async def main():
             with self.assertRaises(TypeError):
