@@ -10,10 +10,11 @@
  *
  * A task has one of two kinds of body:
  *
- * - a **fiber body** ([callback@Aio.TaskFunc], in `GTask`'s shape), which
- *   runs on a stack of its own and may call `aio_await()` anywhere
- *   below it to wait for a future without blocking the loop. This is what
- *   end-user code writes:
+ * - a **fiber body** ([callback@Aio.TaskFunc]: the task and one
+ *   `user_data` pointer, returning its result through the task as a
+ *   `GTask` does with `g_task_return_*()`), which runs on a stack of its
+ *   own and may call `aio_await()` anywhere below it to wait for a future
+ *   without blocking the loop. This is what end-user code writes:
  *
  *   ```c
  *   static void
