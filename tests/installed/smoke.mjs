@@ -1,10 +1,10 @@
-// .ci/smoke.mjs: aio-glib from a GJS ES module (gjs -m), importing
+// tests/installed/smoke.mjs: aio-glib from a GJS ES module (gjs -m), importing
 // PREFIX/share/gjs-1.0/aio.mjs by its file URL as the docs show
 //
-// .ci/check-install writes the URL in place of @AIO_MJS_URL@ (a static
-// import: run() refuses to run in async code, which a module with a
-// top-level await is) and runs it with the variables of README's
-// "Installing" section and no -I.
+// .ci/check-install, and the build of the installed test smoke-gjs-esm,
+// write the URL in place of @AIO_MJS_URL@ (a static import: run() refuses
+// to run in async code, which a module with a top-level await is); it runs
+// with the variables of README's "Installing" section and no -I.
 //
 // SPDX-License-Identifier: LGPL-2.1-or-later
 

@@ -1,6 +1,7 @@
-// .ci/smoke.js PREFIX: aio-glib from GJS's legacy importer, from PREFIX
+// tests/installed/smoke.js PREFIX: aio-glib from GJS's legacy importer, from PREFIX
 //
-// Run by .ci/check-install with XDG_DATA_DIRS, GI_TYPELIB_PATH and
+// Run by .ci/check-install, and as the installed test smoke-gjs, with
+// XDG_DATA_DIRS, GI_TYPELIB_PATH and
 // LD_LIBRARY_PATH set as README's "Installing" section says, and no -I:
 // imports.aio must be found in PREFIX/share/gjs-1.0 and nowhere else.
 //
@@ -9,7 +10,7 @@
 const {GLib} = imports.gi;
 const prefix = ARGV[0];
 
-const folders = imports.searchPath.filter(dir =>
+const folders = [...new Set(imports.searchPath)].filter(dir =>
     !dir.includes('://') && GLib.file_test(`${dir}/aio.js`, GLib.FileTest.EXISTS));
 if (folders.length !== 1 || folders[0] !== `${prefix}/share/gjs-1.0`)
     throw new Error(`aio.js is in ${folders} (search path ${imports.searchPath})`);

@@ -1,7 +1,8 @@
-# .ci/smoke.py PREFIX: aio-glib from Python, all of it from PREFIX
+# tests/installed/smoke.py PREFIX: aio-glib from Python, all of it from PREFIX
 #
-# Run by .ci/check-install with PYTHONPATH, GI_TYPELIB_PATH and
-# LD_LIBRARY_PATH set as README's "Installing" section says. Checks that
+# Run by .ci/check-install, and as the installed test smoke-python, with
+# PYTHONPATH, GI_TYPELIB_PATH and LD_LIBRARY_PATH set as README's
+# "Installing" section says. Checks that
 # the override, the typelib and the library all come from PREFIX, then
 # runs a main task that creates two tasks, sleeps and gathers them.
 #
