@@ -89,9 +89,9 @@ test('60 nested async calls: the await fails clearly instead of escaping its tas
     assertEqual(log, [], 'it failed on its way down');
 });
 
-test('a task too deep to follow does not hang run(): cancelled at its end, run() returns', async () => {
-    // The failure is at the task's await, so cancelling all tasks at the
-    // end of run() finds nothing left that waits for ever.
+test('a task too deep to follow does not hang run(): it fails at that await, run() returns', async () => {
+    // Before, the await escaped its task: a body looping down there never
+    // saw the cancellation that run() sends at its end, and run() hung.
     const stderr = await stderrOf(`
         const aio = imports.aio;
         const {Aio} = aio;
@@ -104,10 +104,9 @@ test('a task too deep to follow does not hang run(): cancelled at its end, run()
         }
         aio.run(async () => {
             const task = aio.createTask(() => nested(60), {name: 'deep'});
-            await Aio.sleep(0.05);
-            task.cancel(null);
+            await aio.wait([task]);
             try {
-                await task;
+                task.result();
             } catch (e) {
                 printerr('task: ' + e.message);
             }
@@ -128,11 +127,15 @@ test('a failing task nobody awaits is reported with logError and its JS stack', 
             throw new RangeError('nobody sees me');
         }
         aio.run(async () => {
-            aio.createTask(async () => {
+            const lonely = aio.createTask(async () => {
                 await Aio.sleep(0);
                 failHere();
             }, {name: 'lonely'});
-            await Aio.sleep(0.05);
+            // Turns of the loop, not time: is_done() observes nothing.
+            while (!lonely.is_done())
+                await Aio.sleep(0);
+            for (let i = 0; i < 3; i++)
+                await Aio.sleep(0);
             printerr('main goes on');
         });
     `);
