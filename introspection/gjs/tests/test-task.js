@@ -205,23 +205,27 @@ test('after a promise settled by a GLib callback, awaits still belong to the tas
 });
 
 test('async code started by a GLib callback belongs to no task, even if written in one', async () => {
-    let callbackSleep = null;
+    let callbackTask, callbackSleep = null;
     const task = aio.createTask(async () => {
         GLib.idle_add(GLib.PRIORITY_DEFAULT, () => {
             (async () => {
-                callbackSleep = aio.currentTask();
-                await Aio.sleep(0.05);
-                callbackSleep = 'slept';
+                callbackTask = aio.currentTask();
+                try {
+                    await Aio.sleep(0.05);
+                    callbackSleep = 'slept';
+                } catch (e) {
+                    callbackSleep = e;
+                }
             })();
             return GLib.SOURCE_REMOVE;
         });
         await Aio.sleep(10);
     });
-    await Aio.sleep(0.01);
+    await until(() => callbackTask !== undefined, 'the callback');
     task.cancel(null);
     await assertRejects(task, aio.isCancelled);
-    assertEqual(callbackSleep, null, 'no current task in the callback');
-    await Aio.sleep(0.1);
+    assertEqual(callbackTask, null, 'no current task in the callback');
+    await until(() => callbackSleep !== null, "the callback's sleep");
     assertEqual(callbackSleep, 'slept', "the callback's sleep was not cancelled with the task");
 });
 
