@@ -255,6 +255,9 @@ def check_timers(n, woken, deadline, woke_at):
 # StreamReader does: a receive asks for what room there is, and
 # readexactly() takes whole messages out of what came.
 
+_new_bytes = GLib.Bytes.new
+
+
 def echo_message(client, seq):
     return b"%6d %56d\n" % (client, seq)
 
@@ -307,7 +310,7 @@ class EchoServer:
                 if len(message) < ECHO_SIZE:
                     self.clean += not message
                     break
-                await Aio.socket_send_all(sock, GLib.Bytes.new(message))
+                await Aio.socket_send_all(sock, _new_bytes(message))
                 self.served += 1
         except GLib.Error:
             pass              # reset: finished but not clean
@@ -331,7 +334,7 @@ async def echo_client(client, trips, address):
     good = 0
     for seq in range(trips):
         message = echo_message(client, seq)
-        await Aio.socket_send_all(sock, GLib.Bytes.new(message))
+        await Aio.socket_send_all(sock, _new_bytes(message))
         good += await reader.readexactly(ECHO_SIZE) == message
     sock.close()
     return good

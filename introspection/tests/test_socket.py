@@ -47,6 +47,14 @@ class SocketTest(AioTestCase):
         self.assertEqual(replies, [b'message %d' % i for i in range(20)])
         self.assertEqual(end, b'')
 
+    def test_exported(self):
+        # The override binds the socket calls itself (no proxy lookup per
+        # call), as the typelib's GBytes forms under the plain names.
+        for name in ('socket_receive', 'socket_send', 'socket_send_all',
+                     'socket_accept', 'socket_connect'):
+            self.assertIn(name, vars(Aio))
+        self.assertEqual(Aio.socket_receive.get_arguments()[1].get_name(), 'max_size')
+
     def test_boxed_value_outlives_future(self):
         async def main():
             value = await Aio.sleep_value(0, GLib.Bytes.new(b'kept'))
