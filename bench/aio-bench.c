@@ -6,6 +6,10 @@
  *                      end-user developer writes them (impl "aio-fiber")
  *             stepped  tasks with stepped bodies, as a framework developer
  *                      writes them (impl "aio-stepped")
+ *             fiber-gio  as fiber, but echo's reads and writes go through
+ *                      GIO's streams and their _async calls, awaited with
+ *                      aio_await_gio(), instead of aio_socket_* (impl
+ *                      "aio-fiber-gio"): the generic path, for comparison
  *   WORKLOAD  spawn | sleepers | pingpong | cancel | executor | timers | echo
  *   N         items (default: the workload's default from WORKLOADS.md)
  *
@@ -44,6 +48,7 @@ typedef struct
 {
   const char *workload;
   gboolean    stepped;
+  gboolean    gio;        /* fiber-gio: echo through GIO's streams */
   guint       n;
 
   gint64      t0, t1;
@@ -427,6 +432,7 @@ typedef struct
 typedef struct
 {
   GSocket    *socket;
+  GIOStream  *stream;           /* fiber-gio only */
   EchoReader  in;
   guint       id, trips, seq;
   guint       state;            /* stepped bodies only */
@@ -489,8 +495,54 @@ echo_peer_free (gpointer data)
 {
   EchoPeer *peer = data;
 
+  g_clear_object (&peer->stream);
   g_clear_object (&peer->socket);
   g_free (peer);
+}
+
+/* A fiber's receive into the room left, and its send of a whole message:
+ * on aio_socket_*, or for fiber-gio through GIO's streams and their
+ * _async calls (a GTask and a GSource per call), awaited with
+ * aio_await_gio(). */
+static gint64
+echo_receive_await (EchoPeer  *peer,
+                    GError   **error)
+{
+  GInputStream *in;
+  g_autoptr(GAsyncResult) result = NULL;
+  gsize room;
+
+  if (!bench.gio)
+    return aio_await_int64 (echo_fill (peer), error);
+
+  if (peer->stream == NULL)
+    peer->stream = G_IO_STREAM (g_socket_connection_factory_create_connection (peer->socket));
+  in = g_io_stream_get_input_stream (peer->stream);
+  room = sizeof peer->in.data - peer->in.end;
+  result = aio_await_gio (AIO_GIO_START (g_input_stream_read_async, in,
+                                         peer->in.data + peer->in.end, room,
+                                         G_PRIORITY_DEFAULT), error);
+  if (result == NULL)
+    return -1;
+  return g_input_stream_read_finish (in, result, error);
+}
+
+static gboolean
+echo_send_await (EchoPeer   *peer,
+                 const void *data)
+{
+  GOutputStream *out;
+  g_autoptr(GAsyncResult) result = NULL;
+
+  if (!bench.gio)
+    return aio_await (aio_socket_send_all (peer->socket, data, ECHO_SIZE), NULL);
+
+  if (peer->stream == NULL)
+    peer->stream = G_IO_STREAM (g_socket_connection_factory_create_connection (peer->socket));
+  out = g_io_stream_get_output_stream (peer->stream);
+  result = aio_await_gio (AIO_GIO_START (g_output_stream_write_all_async, out, data, ECHO_SIZE,
+                                         G_PRIORITY_DEFAULT), NULL);
+  return result != NULL && g_output_stream_write_all_finish (out, result, NULL, NULL);
 }
 
 /* The server's end of a connection ended: cleanly if at a message
@@ -519,7 +571,7 @@ echo_handler_fiber (AioTask  *task,
         {
           g_autoptr(GError) error = NULL;
 
-          got = aio_await_int64 (echo_fill (peer), &error);
+          got = echo_receive_await (peer, &error);
           if (got <= 0)
             {
               echo_handler_end (peer, error == NULL);
@@ -527,7 +579,7 @@ echo_handler_fiber (AioTask  *task,
             }
           peer->in.end += got;
         }
-      if (!aio_await (aio_socket_send_all (peer->socket, message, ECHO_SIZE), NULL))
+      if (!echo_send_await (peer, message))
         {
           echo_handler_end (peer, FALSE);
           return;
@@ -551,11 +603,11 @@ echo_client_fiber (AioTask  *task,
   for (peer->seq = 0; peer->seq < peer->trips; peer->seq++)
     {
       echo_format (peer);
-      if (!aio_await (aio_socket_send_all (peer->socket, peer->message, ECHO_SIZE), NULL))
+      if (!echo_send_await (peer, peer->message))
         return;
       while (!echo_take (&peer->in, reply))
         {
-          gint64 got = aio_await_int64 (echo_fill (peer), NULL);
+          gint64 got = echo_receive_await (peer, NULL);
 
           if (got <= 0)
             return;
@@ -954,9 +1006,10 @@ main (int   argc,
   guint state = 0;
 
   if (argc < 3 || argc > 4 ||
-      (strcmp (argv[1], "fiber") != 0 && strcmp (argv[1], "stepped") != 0))
+      (strcmp (argv[1], "fiber") != 0 && strcmp (argv[1], "stepped") != 0 &&
+       strcmp (argv[1], "fiber-gio") != 0))
     {
-      fprintf (stderr, "usage: aio-bench {fiber|stepped} {spawn|sleepers|pingpong|cancel|executor|timers|echo} [N]\n");
+      fprintf (stderr, "usage: aio-bench {fiber|stepped|fiber-gio} {spawn|sleepers|pingpong|cancel|executor|timers|echo} [N]\n");
       return 2;
     }
 
@@ -969,6 +1022,7 @@ main (int   argc,
     }
 
   bench.stepped = strcmp (argv[1], "stepped") == 0;
+  bench.gio = strcmp (argv[1], "fiber-gio") == 0;
   bench.workload = argv[2];
   bench.n = argc == 4 ? (guint) g_ascii_strtoull (argv[3], NULL, 10) : default_n (argv[2]);
   if (bench.n == 0)
@@ -997,7 +1051,7 @@ main (int   argc,
 
   printf ("{\"workload\": \"%s\", \"impl\": \"%s\", \"n\": %u, \"seconds\": %.6f, "
           "\"per_item_us\": %.3f, \"base_rss_kb\": %ld, \"peak_rss_kb\": %ld, \"ok\": %s%s}\n",
-          bench.workload, bench.stepped ? "aio-stepped" : "aio-fiber", bench.n,
+          bench.workload, bench.stepped ? "aio-stepped" : bench.gio ? "aio-fiber-gio" : "aio-fiber", bench.n,
           (bench.t1 - bench.t0) / 1e6, (bench.t1 - bench.t0) / (gdouble) bench.n,
           bench.base_rss_kb, bench.peak_rss_kb, bench.ok ? "true" : "false", bench.extra->str);
   fflush (stdout);
