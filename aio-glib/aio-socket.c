@@ -54,8 +54,12 @@ typedef struct
 {
   AioFuture    parent_instance;
 
-  /* Owned until the operation is done. */
+
+  /* Owned while the operation waits (@attached); borrowed while
+   * aio_socket_*() makes its first attempt; NULL otherwise. */
   GSocket     *socket;
+  /* Not owned: the socket's state, while @attached. */
+  SocketState *state;
   /* Owned by OP_RECEIVE_BYTES (the buffer) and the *_bytes sends. */
   GBytes      *bytes;
 
@@ -94,6 +98,8 @@ struct _SocketState
   guint         writable : 1;
   guint         stream : 1;
   guint         hangup : 1;   /* no more edges to wait for: stays readable */
+  guint         in_ready : 1; /* socket_state_ready() is on the stack */
+  guint         dead : 1;     /* the socket is gone; freed when that returns */
 };
 
 static GQuark socket_state_quark;
@@ -104,23 +110,19 @@ op_is_reader (AioSocketOp *op)
   return op->kind == OP_RECEIVE || op->kind == OP_RECEIVE_BYTES || op->kind == OP_ACCEPT;
 }
 
-static SocketState *
-op_state (AioSocketOp *op)
-{
-  return g_object_get_qdata (G_OBJECT (op->socket), socket_state_quark);
-}
-
-/* The socket's state stops holding @op.  Loop thread only. */
+/* The socket's state stops holding @op, and @op the socket: this may
+ * finalize the socket, and its state with it, unless the caller holds a
+ * reference.  Loop thread only. */
 static void
 op_detach (AioSocketOp *op)
 {
-  SocketState *state;
+  SocketState *state = op->state;
 
   if (!op->attached)
     return;
 
-  state = op_state (op);
   op->attached = FALSE;
+  op->state = NULL;
   if (state->reader == op)
     state->reader = NULL;
   else
@@ -128,7 +130,8 @@ op_detach (AioSocketOp *op)
       g_assert (state->writer == op);
       state->writer = NULL;
     }
-  _aio_unref (op);
+  g_clear_object (&op->socket);
+  _aio_future_unref ((AioFuture *) op);
 }
 
 /* The outcome of one attempt at an operation. */
@@ -399,12 +402,14 @@ op_try (AioSocketOp *op,
     return FALSE;
 
   /* Detaching may drop the state's reference: keep the op until its
-   * outcome is out, and the socket until it has let go. */
+   * outcome is out.  (When waiting, the socket is kept by the caller,
+   * socket_state_ready(); on the first attempt, by aio_socket_*()'s.) */
   _aio_ref (op);
   op_detach (op);
   op_complete (op, attempt, result, (GObject *) accepted, g_steal_pointer (&error), now);
-  g_clear_object (&op->socket);
-  _aio_unref (op);
+  /* Most often the last reference: the awaiter ran inside op_complete()
+   * and let go.  Back to the pool, not through GObject's dispose. */
+  _aio_future_unref ((AioFuture *) op);
   return TRUE;
 }
 
@@ -415,34 +420,41 @@ socket_state_ready (AioIoWatch *watch,
                     gboolean    discard)
 {
   SocketState *state = (SocketState *) watch;
-  /* What the operations' awaiters do may drop the last other reference
-   * to the socket, and with it this state. */
-  GSocket *socket = g_object_ref (state->socket);
+
+  /* Completing an operation lets its awaiter run, which may drop the
+   * last reference to the socket (the operation's own goes too): the
+   * state then outlives the socket until this returns, instead of this
+   * holding a reference (GSocket has qdata, so every reference change
+   * takes GObject's slow path). */
+  g_assert (!state->in_ready);
+  state->in_ready = TRUE;
 
   if (discard)
     {
       /* The loop is closed: whoever awaits these is gone with it. */
       if (state->reader != NULL)
         op_detach (state->reader);
-      if (state->writer != NULL)
+      if (!state->dead && state->writer != NULL)
         op_detach (state->writer);
-      g_object_unref (socket);
-      return;
+    }
+  else
+    {
+      if (ready & AIO_IO_READABLE)
+        state->readable = TRUE;
+      if (ready & AIO_IO_WRITABLE)
+        state->writable = TRUE;
+      if (ready & AIO_IO_HANGUP)
+        state->hangup = TRUE;
+
+      if (state->reader != NULL && state->readable)
+        op_try (state->reader, state, TRUE);
+      if (!state->dead && state->writer != NULL && state->writable)
+        op_try (state->writer, state, TRUE);
     }
 
-  if (ready & AIO_IO_READABLE)
-    state->readable = TRUE;
-  if (ready & AIO_IO_WRITABLE)
-    state->writable = TRUE;
-  if (ready & AIO_IO_HANGUP)
-    state->hangup = TRUE;
-
-  if (state->reader != NULL && state->readable)
-    op_try (state->reader, state, TRUE);
-  if (state->writer != NULL && state->writable)
-    op_try (state->writer, state, TRUE);
-
-  g_object_unref (socket);
+  state->in_ready = FALSE;
+  if (state->dead)
+    g_free (state);
 }
 
 static void
@@ -453,7 +465,11 @@ socket_state_free (gpointer data)
   /* Waiting operations hold the socket: none can be left. */
   g_assert (state->reader == NULL && state->writer == NULL);
   _aio_loop_remove_io_watch (&state->watch);
-  g_free (state);
+  state->socket = NULL;
+  if (state->in_ready)
+    state->dead = TRUE;      /* socket_state_ready() frees it */
+  else
+    g_free (state);
 }
 
 /* The state of @socket on @loop, made (and the descriptor registered) on
@@ -504,13 +520,14 @@ op_start (AioSocketOp *op,
   SocketState *state;
   gboolean acquired;
 
-  op->socket = g_object_ref (socket);
+  /* Borrowed for the first attempt; owned if the operation waits. */
+  op->socket = socket;
   op->kind = kind;
 
   if (!_aio_loop_enter (loop, &acquired))
     {
       g_critical ("aio_socket: the loop %p runs in another thread", loop);
-      g_clear_object (&op->socket);
+      op->socket = NULL;
       _aio_unref (op);
       return NULL;
     }
@@ -544,19 +561,22 @@ op_start (AioSocketOp *op,
     {
       if (op_try (op, state, FALSE))
         {
+          op->socket = NULL;
           _aio_loop_leave (loop, acquired);
           return future;
         }
     }
 
   *slot = _aio_ref (op);
+  g_object_ref (socket);
+  op->state = state;
   op->attached = TRUE;
   _aio_loop_leave (loop, acquired);
   return future;
 
 failed:
+  op->socket = NULL;
   op_complete (op, ATTEMPT_FAILED, 0, NULL, g_steal_pointer (&error), FALSE);
-  g_clear_object (&op->socket);
   _aio_loop_leave (loop, acquired);
   return future;
 }
@@ -588,9 +608,8 @@ aio_socket_op_cancel (AioFuture  *future,
     {
       _aio_ref (op);
       op_detach (op);
-      g_clear_object (&op->socket);
       _aio_loop_leave (future->loop, acquired);
-      _aio_unref (op);
+      _aio_future_unref (future);
     }
 
   return TRUE;
@@ -599,8 +618,7 @@ aio_socket_op_cancel (AioFuture  *future,
 static void
 aio_socket_op_reset (AioSocketOp *self)
 {
-  g_assert (!self->attached);
-  g_clear_object (&self->socket);
+  g_assert (!self->attached && self->socket == NULL && self->state == NULL);
   g_clear_pointer (&self->bytes, g_bytes_unref);
   self->buffer = NULL;
   self->size = self->done = 0;

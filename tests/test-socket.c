@@ -314,6 +314,40 @@ test_cancel_future (Fixture *f)
   g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CLOSED);
 }
 
+/* Receives once, then drops the only reference to its socket. */
+static void
+last_reference_body (AioTask  *task,
+                     gpointer  data)
+{
+  GSocket *socket = data;
+  char buffer[8];
+
+  g_assert_cmpint (receive (socket, buffer, sizeof buffer), ==, 2);
+  g_object_unref (socket);
+}
+
+static void
+test_last_reference (Fixture *f)
+{
+  g_autoptr(GSocket) a = NULL;
+  GSocket *b = NULL;
+  AioTask *task;
+
+  g_test_summary ("A waiting receive keeps its socket; an awaiter that drops the last "
+                  "reference when it resumes finalizes the socket in the loop's dispatch, "
+                  "and nothing of it is touched afterwards");
+
+  socket_pair (&a, &b);
+  g_object_add_weak_pointer (G_OBJECT (b), (gpointer *) &b);
+  task = aio_create_task (last_reference_body, b, NULL);
+  yield_n (2);
+  g_assert_nonnull (b);
+
+  send_all (a, "ok");
+  g_assert_true (aio_await (AIO_FUTURE (task), NULL));
+  g_assert_null (b);
+}
+
 static void
 test_pending (Fixture *f)
 {
@@ -732,6 +766,7 @@ main (int   argc,
   TEST ("/aio/socket/cancel/wait-for", test_cancel_wait_for);
   TEST ("/aio/socket/cancel/future", test_cancel_future);
   TEST ("/aio/socket/pending", test_pending);
+  TEST ("/aio/socket/last-reference", test_last_reference);
   TEST ("/aio/socket/send-all-large", test_send_all_large);
   TEST ("/aio/socket/bytes", test_bytes);
   TEST ("/aio/socket/connect-refused", test_connect_refused);
