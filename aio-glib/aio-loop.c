@@ -31,6 +31,11 @@
  *   [method@Aio.Loop.call_soon_threadsafe]); pushing to it wakes the
  *   context.
  *
+ * A loop whose tasks use sockets ([func@Aio.socket_receive] and its
+ * relatives) adds a fourth source, the first time: one `epoll` descriptor
+ * in which every socket the loop serves is registered once, so that the
+ * context polls one descriptor whatever the number of sockets.
+ *
  * Because these are ordinary sources on the context, work runs whoever
  * iterates it: an application that only calls `g_application_run()` or
  * `g_main_context_iteration()` runs its tasks and timers all the same.
