@@ -109,6 +109,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
@@ -137,6 +138,18 @@
 #ifdef AIO_FIBER_ASAN
 #include <sanitizer/asan_interface.h>
 #include <sanitizer/common_interface_defs.h>
+#endif
+
+#if defined(__SANITIZE_THREAD__)
+# define AIO_FIBER_TSAN 1
+#elif defined(__has_feature)
+# if __has_feature(thread_sanitizer)
+#  define AIO_FIBER_TSAN 1
+# endif
+#endif
+
+#ifdef AIO_FIBER_TSAN
+#include <sanitizer/tsan_interface.h>
 #endif
 
 #if !defined(AIO_FIBER_UCONTEXT) && !defined(__x86_64__) && !defined(__aarch64__)
@@ -219,6 +232,10 @@ struct _AioFiber
   const void    *asan_caller_bottom;
   gsize          asan_caller_size;
 #endif
+#ifdef AIO_FIBER_TSAN
+  void          *tsan_fiber;   /* ThreadSanitizer's context for this fiber */
+  void          *tsan_caller;  /* ... and for whoever resumed it last */
+#endif
 };
 
 typedef struct
@@ -269,7 +286,9 @@ typedef enum
   AIO_FIBER_HELPER_UNMAP_GUARDED,
 } AioFiberHelperJob;
 
-static GAsyncQueue *aio_fiber_helper_queue;
+static void aio_fiber_atfork_prepare (void);
+static void aio_fiber_atfork_parent (void);
+static void aio_fiber_atfork_child (void);
 static gboolean aio_fiber_helper_push (gpointer          item,
                                        AioFiberHelperJob job,
                                        gboolean          start);
@@ -360,6 +379,8 @@ aio_fiber_global_init (void)
                                 g_random_int ();
       aio_fiber_partial_slabs = g_hash_table_new (NULL, NULL);
       aio_fiber_guard_regions = aio_fiber_probe_guard_regions ();
+      pthread_atfork (aio_fiber_atfork_prepare, aio_fiber_atfork_parent,
+                      aio_fiber_atfork_child);
 
       g_once_init_leave (&initialized, 1);
     }
@@ -574,6 +595,12 @@ aio_fiber_slab_list_remove (AioFiberSlab *slab)
 #endif
 
 static gint         aio_fiber_helper_populates = TRUE;
+/* Under the slab lock: the helper's jobs, in order; whether it runs;
+ * whether starting it was tried. */
+static GQueue       aio_fiber_helper_jobs = G_QUEUE_INIT;
+static GCond        aio_fiber_helper_cond;
+static gboolean     aio_fiber_helper_running;
+static gboolean     aio_fiber_helper_tried;
 /* Jobs given (under the slab lock) and done (atomic); they wrap. */
 static gint         aio_fiber_helper_pushed;
 static gint         aio_fiber_helper_done;
@@ -607,29 +634,46 @@ aio_fiber_slab_unmap (AioFiberSlab *slab)
   g_free (slab);
 }
 
+static void
+aio_fiber_helper_do (guintptr job)
+{
+  gpointer item = (gpointer) (job & ~(guintptr) 3);
+
+  switch ((AioFiberHelperJob) (job & 3))
+    {
+    case AIO_FIBER_HELPER_POPULATE_SLAB:
+      aio_fiber_slab_populate (item);
+      break;
+    case AIO_FIBER_HELPER_UNMAP_SLAB:
+      aio_fiber_slab_unmap (item);
+      break;
+    case AIO_FIBER_HELPER_UNMAP_GUARDED:
+      aio_fiber_guarded_stack_unmap (item);
+      break;
+    }
+  g_atomic_int_inc (&aio_fiber_helper_done);
+}
+
+/* The helper's jobs wait in a queue of their own under the slab lock
+ * (every job is given with that lock held anyway), rather than in a
+ * GAsyncQueue: its state is then ours to repair in a forked child (see
+ * aio_fiber_atfork_child()), and ThreadSanitizer sees all of it. */
 static gpointer
 aio_fiber_helper_main (gpointer data)
 {
-  GAsyncQueue *queue = data;
-
+  g_mutex_lock (&aio_fiber_slab_lock);
   for (;;)
     {
-      guintptr job = (guintptr) g_async_queue_pop (queue);
-      gpointer item = (gpointer) (job & ~(guintptr) 3);
+      guintptr job;
 
-      switch ((AioFiberHelperJob) (job & 3))
-        {
-        case AIO_FIBER_HELPER_POPULATE_SLAB:
-          aio_fiber_slab_populate (item);
-          break;
-        case AIO_FIBER_HELPER_UNMAP_SLAB:
-          aio_fiber_slab_unmap (item);
-          break;
-        case AIO_FIBER_HELPER_UNMAP_GUARDED:
-          aio_fiber_guarded_stack_unmap (item);
-          break;
-        }
-      g_atomic_int_inc (&aio_fiber_helper_done);
+      while (g_queue_is_empty (&aio_fiber_helper_jobs))
+        g_cond_wait (&aio_fiber_helper_cond, &aio_fiber_slab_lock);
+      job = (guintptr) g_queue_pop_head (&aio_fiber_helper_jobs);
+      g_mutex_unlock (&aio_fiber_slab_lock);
+
+      aio_fiber_helper_do (job);
+
+      g_mutex_lock (&aio_fiber_slab_lock);
     }
 
   return NULL;
@@ -642,32 +686,61 @@ aio_fiber_helper_push (gpointer          item,
                        AioFiberHelperJob job,
                        gboolean          start)
 {
-  static gboolean tried;
-
-  if (aio_fiber_helper_queue == NULL && !tried && start)
+  if (!aio_fiber_helper_running && !aio_fiber_helper_tried && start)
     {
-      GAsyncQueue *queue = g_async_queue_new ();
       GThread *thread;
 
-      tried = TRUE;
+      aio_fiber_helper_tried = TRUE;
       thread = g_thread_try_new ("aio-fiber-slabs", aio_fiber_helper_main,
-                                 queue, NULL);
-      if (thread == NULL)
-        g_async_queue_unref (queue);
-      else
+                                 NULL, NULL);
+      if (thread != NULL)
         {
           g_thread_unref (thread);
-          aio_fiber_helper_queue = queue;
+          aio_fiber_helper_running = TRUE;
         }
     }
 
-  if (aio_fiber_helper_queue == NULL)
+  if (!aio_fiber_helper_running)
     return FALSE;
 
   g_assert (((guintptr) item & 3) == 0);
   aio_fiber_helper_pushed = (gint) ((guint) aio_fiber_helper_pushed + 1);
-  g_async_queue_push (aio_fiber_helper_queue, (gpointer) ((guintptr) item | job));
+  g_queue_push_tail (&aio_fiber_helper_jobs, (gpointer) ((guintptr) item | job));
+  g_cond_signal (&aio_fiber_helper_cond);
   return TRUE;
+}
+
+/* fork() copies only the thread that calls it: a child has no helper,
+ * whatever the parent had.  The slab lock is held across fork() so that
+ * the child's copy of the slab lists and of the helper's queue is
+ * consistent; the child then does the jobs the helper had not done (an
+ * unmap or a populate, harmless in the child's copy of the memory) and
+ * starts a helper of its own when it next needs one. */
+static void
+aio_fiber_atfork_prepare (void)
+{
+  g_mutex_lock (&aio_fiber_slab_lock);
+}
+
+static void
+aio_fiber_atfork_parent (void)
+{
+  g_mutex_unlock (&aio_fiber_slab_lock);
+}
+
+static void
+aio_fiber_atfork_child (void)
+{
+  GQueue pending = aio_fiber_helper_jobs;
+
+  g_queue_init (&aio_fiber_helper_jobs);
+  aio_fiber_helper_running = FALSE;
+  aio_fiber_helper_tried = FALSE;
+  g_cond_init (&aio_fiber_helper_cond);
+  g_mutex_unlock (&aio_fiber_slab_lock);
+
+  while (!g_queue_is_empty (&pending))
+    aio_fiber_helper_do ((guintptr) g_queue_pop_head (&pending));
 }
 
 /* Called with the slab lock held. */
@@ -1156,6 +1229,9 @@ aio_fiber_main (AioFiber *fiber)
   __sanitizer_start_switch_fiber (NULL, fiber->asan_caller_bottom,
                                   fiber->asan_caller_size);
 #endif
+#ifdef AIO_FIBER_TSAN
+  __tsan_switch_to_fiber (fiber->tsan_caller, 0);
+#endif
 
   aio_fiber_switch_out_last (fiber);
 
@@ -1229,6 +1305,16 @@ aio_fiber_resume (AioFiber  *fiber,
   __sanitizer_start_switch_fiber (&fake_stack, fiber->stack->low,
                                   fiber->stack->size);
 #endif
+#ifdef AIO_FIBER_TSAN
+  /* Switching synchronizes: what the resumer did happens before what the
+   * fiber does next, and the other way round when it comes back, as if
+   * one thread ran both, which is what a fiber handed between threads
+   * through the loop's inbox needs. */
+  if (fiber->tsan_fiber == NULL)
+    fiber->tsan_fiber = __tsan_create_fiber (0);
+  fiber->tsan_caller = __tsan_get_current_fiber ();
+  __tsan_switch_to_fiber (fiber->tsan_fiber, 0);
+#endif
   aio_fiber_switch_in (fiber);
 #ifdef AIO_FIBER_ASAN
   __sanitizer_finish_switch_fiber (fake_stack, NULL, NULL);
@@ -1248,6 +1334,10 @@ aio_fiber_resume (AioFiber  *fiber,
       fiber->stack = NULL;
       fiber->context = NULL;
       fiber->caller = NULL;
+#ifdef AIO_FIBER_TSAN
+      __tsan_destroy_fiber (fiber->tsan_fiber);
+      fiber->tsan_fiber = NULL;
+#endif
     }
 
   return TRUE;
@@ -1270,6 +1360,9 @@ aio_fiber_suspend (void)
   __sanitizer_start_switch_fiber (&fiber->asan_fake_stack,
                                   fiber->asan_caller_bottom,
                                   fiber->asan_caller_size);
+#endif
+#ifdef AIO_FIBER_TSAN
+  __tsan_switch_to_fiber (fiber->tsan_caller, 0);
 #endif
   aio_fiber_switch_out (fiber);
 #ifdef AIO_FIBER_ASAN
@@ -1320,6 +1413,10 @@ aio_fiber_free (AioFiber *fiber)
 #endif
       aio_fiber_stack_release (fiber->stack, used_low);
     }
+#ifdef AIO_FIBER_TSAN
+  if (fiber->tsan_fiber != NULL)
+    __tsan_destroy_fiber (fiber->tsan_fiber);
+#endif
 
   g_free (fiber);
 }

@@ -6,8 +6,9 @@
  *
  * Environment:
  *   AIO_TEST_FIBER_N          fibers suspended at once in /aio/fiber/many
- *                             (default 100000, or 2000 under valgrind,
- *                             which cannot track that many mappings)
+ *                             (default 100000; 2000 under valgrind, which
+ *                             cannot track that many mappings; 6000 under
+ *                             TSan, which counts fibers as threads)
  *   AIO_FIBER_GUARDED_STACKS  read by the library: caps guarded stacks
  */
 
@@ -15,11 +16,14 @@
 
 #include <string.h>
 #include <sys/mman.h>
+#include <signal.h>
 #include <sys/resource.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <glib.h>
 
+#include "aio-glib.h"
 #include "aio-fiber-private.h"
 
 #ifdef HAVE_VALGRIND_H
@@ -759,6 +763,10 @@ test_many (void)
     n = (guint) g_ascii_strtoull (env, NULL, 10);
   else if (RUNNING_ON_VALGRIND)
     n = 2000;   /* valgrind cannot track 100 000 fibers' mappings */
+#if defined(__SANITIZE_THREAD__)
+  else
+    n = 6000;   /* ThreadSanitizer has room for 8128 threads and fibers */
+#endif
   g_assert_cmpuint (n, >, 0);
   fibers = g_new (AioFiber *, n);
   data = g_new0 (ManyData, n);
@@ -1226,12 +1234,18 @@ test_guard_regions (void)
       after = count_mappings ();
       g_assert_cmpuint (aio_fiber_get_n_guarded_stacks (), ==, G_N_ELEMENTS (fibers));
 
+      /* (ThreadSanitizer maps memory of its own for every fiber.) */
+#if !defined(__SANITIZE_THREAD__)
       if (g_getenv ("AIO_FIBER_GUARD_REGIONS") == NULL && guard_regions_work ())
         /* Slabs of 64 guarded stacks: a mapping each. */
         g_assert_cmpuint (after - before, <=, 2 * G_N_ELEMENTS (fibers) / 64 + 4);
       else
         /* A mapping and a guard page each. */
         g_assert_cmpuint (after - before, >=, 2 * G_N_ELEMENTS (fibers));
+#else
+      (void) before;
+      (void) after;
+#endif
 
       for (guint i = 0; i < G_N_ELEMENTS (fibers); i++)
         {
@@ -1306,6 +1320,106 @@ test_overflow_canary (void)
   g_test_trap_assert_stderr ("*aio-glib: fiber stack overflow*");
 }
 
+/* /aio/fiber/fork */
+
+static void
+fork_task (AioTask  *task,
+           gpointer  user_data)
+{
+  g_autoptr(GError) error = NULL;
+
+  g_assert_true (aio_await (aio_sleep (0), &error));
+  g_assert_no_error (error);
+  aio_task_return_int64 (task, 42);
+}
+
+/* Starts and finishes @n fibers on slab stacks: the helper gets work. */
+static void
+run_slab_fibers (guint n)
+{
+  AioFiber **fibers = g_new (AioFiber *, n);
+  gpointer *frames = g_new0 (gpointer, n);
+
+  for (guint i = 0; i < n; i++)
+    {
+      fibers[i] = aio_fiber_new (frame_func, &frames[i], 0);
+      resume_ok (fibers[i]);
+    }
+  for (guint i = 0; i < n; i++)
+    {
+      resume_ok (fibers[i]);
+      aio_fiber_free (fibers[i]);
+    }
+  g_free (fibers);
+  g_free (frames);
+}
+
+static void
+test_fork (void)
+{
+  if (g_test_subprocess ())
+    {
+      gint64 deadline;
+      int status;
+      pid_t pid;
+
+      /* AIO_FIBER_GUARDED_STACKS=0: slab stacks, so the helper runs. */
+      run_slab_fibers (200);
+      g_assert_cmpuint (aio_fiber_get_n_slab_stacks (), >, 0);
+
+      pid = fork ();
+      g_assert_cmpint (pid, >=, 0);
+      if (pid == 0)
+        {
+          g_autoptr(GError) error = NULL;
+          AioTask *task;
+
+          /* The child has no helper thread: new slabs (more fibers than
+           * the pool keeps), their unmaps and the counts (which wait for
+           * the helper) must work anyway. */
+          run_slab_fibers (4 * POOL_MAX);
+          (void) aio_fiber_get_n_slab_stacks ();
+          task = aio_run_full (fork_task, NULL, NULL, &error);
+          if (task == NULL || aio_future_get_int64 (AIO_FUTURE (task), NULL) != 42)
+            _exit (2);
+          g_object_unref (task);
+          _exit (0);
+        }
+
+      /* A generous bound: the child hangs for good when it fails. */
+      deadline = g_get_monotonic_time () + 60 * G_USEC_PER_SEC;
+      while (waitpid (pid, &status, WNOHANG) == 0)
+        {
+          if (g_get_monotonic_time () > deadline)
+            {
+              kill (pid, SIGKILL);
+              waitpid (pid, &status, 0);
+              g_error ("the forked child hung");
+            }
+          g_usleep (10000);
+        }
+      g_assert_true (WIFEXITED (status));
+      g_assert_cmpint (WEXITSTATUS (status), ==, 0);
+      run_slab_fibers (200);
+      (void) aio_fiber_get_n_slab_stacks ();
+      return;
+    }
+
+  g_test_summary ("After fork(), the child (which has no slab helper thread) "
+                  "runs fibers and fiber tasks, and counting its stacks "
+                  "does not wait for a helper that is not there");
+#if defined(__SANITIZE_THREAD__)
+  g_test_skip ("ThreadSanitizer refuses to start threads after a "
+               "multi-threaded fork()");
+  return;
+#endif
+
+  g_setenv ("AIO_FIBER_GUARDED_STACKS", "0", TRUE);
+  g_test_trap_subprocess (NULL, 0, G_TEST_SUBPROCESS_DEFAULT);
+  g_unsetenv ("AIO_FIBER_GUARDED_STACKS");
+  g_test_trap_assert_passed ();
+}
+
 int
 main (int    argc,
       char **argv)
@@ -1326,6 +1440,7 @@ main (int    argc,
   g_test_add_func ("/aio/fiber/no-stack", test_no_stack);
   g_test_add_func ("/aio/fiber/misuse", test_misuse);
   g_test_add_func ("/aio/fiber/threads", test_threads);
+  g_test_add_func ("/aio/fiber/fork", test_fork);
   g_test_add_func ("/aio/fiber/overflow/guard-page", test_overflow_guard);
   g_test_add_func ("/aio/fiber/overflow/canary", test_overflow_canary);
 
