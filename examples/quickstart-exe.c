@@ -31,8 +31,9 @@ static void
 print_stamped (const char *what)
 {
   time_t now = time (NULL);
+  char stamp[26];   /* ctime_r(): a worker thread prints too */
 
-  printf ("%.24s %s\n", ctime (&now), what);
+  printf ("%.24s %s\n", ctime_r (&now, stamp), what);
   fflush (stdout);
 }
 
