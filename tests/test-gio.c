@@ -72,8 +72,10 @@ reader_in (Reader *r)
 static AioFuture *
 start_read (Reader *r)
 {
-  g_clear_object (&r->call);
-  r->call = aio_gio_call_new ();
+  /* Atomic: test_export_sync_cancel() waits for it in another thread. */
+  AioGioCall *old = g_atomic_pointer_exchange (&r->call, aio_gio_call_new ());
+
+  g_clear_object (&old);
   g_input_stream_read_async (reader_in (r), r->buf, sizeof r->buf, G_PRIORITY_DEFAULT,
                              AIO_GIO_CALL_ARGS (r->call));
   return g_object_ref ((AioFuture *) r->call);
