@@ -195,7 +195,39 @@ async def sleep_results(ns):
     return await ns.sleep(0, 'r'), await ns.sleep(0.001, 'q'), await ns.sleep(0)
 
 
+@case
+async def as_completed_timeout(ns):
+    """asyncio.as_completed(timeout=): the futures still pending raise
+    TimeoutError."""
+    slow = ns.ensure_future(later(ns, 1, 10))
+    results = []
+    for future in ns.as_completed([later(ns, 2), slow], timeout=0.05):
+        try:
+            results.append(await future)
+        except TimeoutError as error:
+            results.append(type(error).__name__)
+    slow.cancel()
+    return results
+
+
+@case
+async def sleep_negative(ns):
+    """asyncio.sleep() of a negative delay returns at once, with its result."""
+    return await ns.sleep(-1, 'r')
+
+
 # ---- timeouts and task groups -----------------------------------------------
+
+@case
+async def timeout_at_reached(ns):
+    """asyncio.timeout_at(): a deadline on the loop's clock."""
+    loop = ns.get_running_loop()
+    try:
+        async with ns.timeout_at(loop.time() + 0.01) as scope:
+            await ns.sleep(10)
+    except TimeoutError:
+        return 'timed out', scope.expired(), scope.when() <= loop.time()
+
 
 @case
 async def timeout_not_reached(ns):
@@ -688,6 +720,22 @@ async def iscoroutine(ns):
     return result
 
 
+def run_forever_and_stop(ns):
+    """loop.run_forever() until a callback calls loop.stop(); get_loop()."""
+    loop = ns.new_event_loop()
+    seen = []
+    try:
+        future = loop.create_future()
+        loop.call_soon(seen.append, 'called')
+        loop.call_soon(loop.stop)
+        result = loop.run_forever()
+        seen.append(future.get_loop() is loop)
+        future.cancel()
+    finally:
+        loop.close()
+    return result, seen, loop.is_running()
+
+
 def run_loop_methods(ns):
     """The explicit loop: run_until_complete of a coroutine and of
     shutdown_default_executor(), then close()."""
@@ -713,6 +761,10 @@ class ParityTest(AioTestCase):
     def test_explicit_loop(self):
         self.assertEqual(outcome(lambda f: f, Aio, run_loop_methods),
                          outcome(lambda f: f, asyncio, run_loop_methods))
+
+    def test_run_forever_and_stop(self):
+        self.assertEqual(outcome(lambda f: f, Aio, run_forever_and_stop),
+                         outcome(lambda f: f, asyncio, run_forever_and_stop))
 
 
 def _make_test(fn):
