@@ -563,7 +563,13 @@ aio_gather (gboolean   return_exceptions,
  * Cancelling the gather ([method@Aio.Future.cancel]) cancels every
  * pending child; once they are done (at once for plain futures; tasks
  * may take a while) the gather is cancelled, whatever
- * @return_exceptions. It returns %FALSE when no child could be cancelled.
+ * @return_exceptions. It returns %FALSE when no child could be cancelled:
+ * every child is done, and the gather then takes their outcomes. Children
+ * that were done before the cancellation keep what they carry (a queue's
+ * item, a lock's ownership) in themselves, and a cancelled gather hands
+ * none of it on: to give back such an item or release such a lock, keep
+ * references to the children ([func@Aio.gather_array] leaves them
+ * yours), as in asyncio.
  *
  * The futures must belong to one loop, the gather's, and this must be
  * called from that loop's thread.
@@ -987,20 +993,16 @@ aio_wait_for_future_cancel (AioFuture  *future,
       return FALSE;
     }
 
-  g_object_ref (self);
+  /* Done once the inner future is.  A FALSE means it is done already (its
+   * callback not run yet), or stopping already (a condition wait taking
+   * its lock back): either way its outcome is on its way to us and is
+   * what we end with, for it may carry something (a queue's item, a
+   * lock) that ending now would drop or leave behind.  A task awaiting us
+   * gets the cancellation at its next wait instead. */
   if (aio_future_cancel (self->inner, message))
-    {
-      /* Done once the inner future is. */
-      self->cancel_requested = TRUE;
-    }
+    self->cancel_requested = TRUE;
   else
-    {
-      /* The inner future is done and its callback not yet run: asyncio
-       * would still cancel the waiting task, so cancel now. */
-      ret = _aio_future_cancel_now (future, message, FALSE);
-      aio_wait_for_future_finish (self, TRUE);
-    }
-  g_object_unref (self);
+    ret = FALSE;
 
   _aio_loop_leave (future->loop, acquired);
   return ret;
@@ -1053,7 +1055,10 @@ aio_wait_for_future_init (AioWaitForFuture *self)
  *
  * Cancelling the returned future cancels @future; it is cancelled in
  * turn once @future is done (or takes @future's outcome, should that be
- * a value anyway).
+ * a value anyway). Once @future is done, the returned future takes its
+ * outcome whatever happens, so that nothing @future carries (a queue's
+ * item, a lock) is lost: cancelling it then returns %FALSE, and a task
+ * awaiting it gets the outcome and the cancellation at its next wait.
  *
  * A negative or NaN @timeout is a programmer error. This must be called
  * from the thread of the loop of @future.
@@ -1173,7 +1178,12 @@ aio_shield_future_cancel (AioFuture  *future,
       return FALSE;
     }
 
-  if (!_aio_future_cancel_now (future, message, FALSE))
+  /* The inner future is done, its callback not run yet: its outcome is
+   * on its way to us, and may carry something (a queue's item, a lock)
+   * that nobody else would ever read.  We end with it, as a done future
+   * refuses a cancellation. */
+  if (_aio_future_state (self->inner) != AIO_FUTURE_PENDING ||
+      !_aio_future_cancel_now (future, message, FALSE))
     {
       _aio_loop_leave (future->loop, acquired);
       return FALSE;
@@ -1225,7 +1235,11 @@ aio_shield_future_init (AioShieldFuture *self)
  * The returned future takes the outcome of @future. Cancelling it
  * cancels only it: @future goes on, and its error, should it fail, counts
  * as retrieved. If @future itself is cancelled, the returned future is
- * cancelled too.
+ * cancelled too. Once @future is done, the returned future takes its
+ * outcome whatever happens (cancelling it returns %FALSE), so that
+ * nothing @future carries is lost; a @future that is still pending when
+ * the returned future is cancelled goes on alone, and what it ends with
+ * is only seen by those who kept a reference to it, as in asyncio.
  *
  * As in asyncio, a @future that is done already is returned as it is.
  *

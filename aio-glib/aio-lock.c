@@ -31,12 +31,12 @@
  *
  * An acquisition that is cancelled before it was served leaves the queue
  * at once. The lock is handed over only when its new owner is about to
- * run: a task that awaits [method@Aio.Lock.acquire] directly either gets
- * the lock and sees its future resolved, or is cancelled and does not get
- * it; the lock is never left held by a task that was told it failed. (An
- * acquisition wrapped in a combinator such as `aio_wait_for()` can still
- * be resolved a moment before the combinator is cancelled; use an
- * [class@Aio.Timeout] scope for timeouts on a lock.)
+ * run, and a task whose acquisition was served sees it resolved even if
+ * it is cancelled before it resumes (fiber and stepped tasks alike, and
+ * through `aio_wait_for()` and `aio_shield()`): the cancellation comes
+ * at its next wait. So a task either gets the lock and is told so, or is
+ * cancelled and does not get it; the lock is never left held by a task
+ * that was told it failed.
  *
  * Since: 1.0
  */

@@ -96,12 +96,15 @@
  * removed (for a get). As in asyncio, an item stays in the queue until the
  * getter it is meant for is about to run; the getter's future is resolved
  * right then, and a task awaiting it directly resumes in that same call.
- * So a task is never cancelled while an item it got waits for it: either
- * it gets the item, or it sees the cancellation and the item goes to the
- * next getter. (A get wrapped in a combinator such as `aio_wait_for()` is
- * resolved a moment before the combinator is; if the combinator is
- * cancelled in that moment, the item is freed with the get future. Use an
- * [class@Aio.Timeout] scope around a plain get for timeouts.)
+ * A get that is done (it found an item at once, or was served) is what
+ * its task gets even if the task is cancelled before it resumes, fiber
+ * and stepped tasks alike and through `aio_wait_for()` and
+ * `aio_shield()`: the cancellation comes at the task's next wait. So
+ * either the task gets the item, or it sees the cancellation and the item
+ * stays for the next getter. (A get handed to a combinator that gives up
+ * on it -- a gather that failed or was cancelled, a shield that was
+ * cancelled -- goes on and may still take an item, which only its own
+ * future then holds: keep a reference to it if that matters.)
  *
  * ## Threads
  *

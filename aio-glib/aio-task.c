@@ -50,7 +50,10 @@
  * [method@Aio.Task.cancel] follows asyncio: if the task waits on a future,
  * that future is cancelled, so the body sees `G_IO_ERROR_CANCELLED` at the
  * `aio_await()` where it stands; otherwise the cancellation is
- * delivered at its next await. The body may clean up and return, or call
+ * delivered at its next wait. A future that completed before the
+ * cancellation came is never taken from the body: it gets the outcome
+ * (a queue's item, a lock), and the cancellation at its next wait, in
+ * fiber and stepped tasks alike. The body may clean up and return, or call
  * [method@Aio.Task.uncancel] and go on. A body that returns without a value
  * while a delivered cancellation stands makes the task cancelled, as a
  * `CancelledError` propagating out of a coroutine does. Each task owns a
@@ -468,6 +471,25 @@ aio_task_run_fiber (AioTask   *self,
     }
 }
 
+/* Whether a cancellation requested while the body was off the loop's
+ * stack is delivered now, on resuming it with @completed, rather than at
+ * its next wait.  Only when @completed carries nothing: the yield future
+ * (a yield, or a sleep the cancellation cut short, which resume with it)
+ * or a cancelled future.  A future that completed with an outcome is
+ * always what the body gets, so that nothing it carries is lost -- a
+ * queue's item, a lock's or a semaphore's ownership, a group's errors --
+ * and the cancellation comes at the next wait (DESIGN.md, "GIO both
+ * ways"): the cancel() could not stop what was done already, as asyncio's
+ * cannot stop a coroutine that awaits a done future. */
+static inline gboolean
+aio_task_delivers_cancel_on (AioTask   *self,
+                             AioFuture *completed)
+{
+  return self->must_cancel &&
+         (completed == yield_singleton ||
+          _aio_future_state (completed) == AIO_FUTURE_CANCELLED);
+}
+
 static void
 aio_task_run_step (AioTask   *self,
                    AioFuture *completed)
@@ -475,10 +497,9 @@ aio_task_run_step (AioTask   *self,
   AioTask *previous = current_task;
   AioFuture *next;
 
-  /* A cancellation that arrived after the awaited future completed is
-   * what the step gets to see, as asyncio throws CancelledError into the
-   * coroutine whatever the future's result. */
-  if (self->must_cancel && completed != NULL)
+  /* A cancellation that arrived while the task yielded or slept is what
+   * the step gets to see, in place of the future it waited for. */
+  if (completed != NULL && aio_task_delivers_cancel_on (self, completed))
     {
       AioFuture *cancelled = aio_future_new_for_loop (((AioFuture *) self)->loop);
 
@@ -1020,9 +1041,15 @@ aio_task_get_cancellable (AioTask *task)
  *
  * If the task waits on a future, that future is cancelled and the body
  * sees `G_IO_ERROR_CANCELLED`, with @message, where it awaits; otherwise
- * the cancellation is delivered at its next await, and a task that has not
+ * the cancellation is delivered at its next wait, and a task that has not
  * started never runs its body. The task's `GCancellable` is cancelled too.
  * Each call counts ([method@Aio.Task.cancelling]).
+ *
+ * A future the task waited for that completed before the cancellation
+ * came is what the body gets: its outcome may carry something (a queue's
+ * item, a lock's ownership) that must not be lost. The cancellation then
+ * comes at the body's next wait, as asyncio's comes at the coroutine's
+ * next suspension point.
  *
  * Call it in the loop's thread; from other threads, cancel the task's
  * `GCancellable`.
@@ -1399,9 +1426,11 @@ aio_await_internal (AioFuture  *future,
     }
 
 resumed:
-  /* A cancel() that came after the future completed, before we ran, is
-   * delivered here, whatever the future's outcome. */
-  if (self->must_cancel)
+  /* A cancel() that came while we yielded or slept is delivered here.
+   * One that came after the future completed, before we ran (or before
+   * this await of a done future), waits for the next wait: the outcome
+   * is ours, whatever it carries. */
+  if (aio_task_delivers_cancel_on (self, future))
     {
       self->must_cancel = FALSE;
       self->cancel_delivered = TRUE;

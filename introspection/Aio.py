@@ -532,8 +532,10 @@ class _Driver:
 
     The coroutine suspends by yielding an Aio.Future, and _step() resumes it
     with coro.send(completed): the future it yielded, now done (in any
-    state), or, for a cancellation that arrived after that future was done,
-    another future, cancelled.  The awaiting code (Future.__await__ and the
+    state) -- a cancellation that arrived after it was done waits for the
+    next await, so that its outcome is never lost -- or, for a cancellation
+    that arrived while the task slept or yielded, another future,
+    cancelled.  The awaiting code (Future.__await__ and the
     override's own awaitables) reads the outcome itself, from the future it
     knows, which costs one call into C less per step than reading it here.
     A bare `yield` (what asyncio.sleep(0) does) gets one loop iteration, and

@@ -132,13 +132,15 @@ class CancelTest(AioTestCase):
 
     def test_cancel_after_awaited_future_done(self):
         # The future it waited for completed, but the cancellation came
-        # before the task resumed: it still sees CancelledError.
+        # before the task resumed: the task gets the result (which may be
+        # a queue item or a lock), and CancelledError at its next await.
         async def waiter(future):
+            value = await future
             try:
-                await future
+                await Aio.sleep(3600)
             except Aio.CancelledError:
-                return 'cancelled'
-            return 'resumed'
+                return ('cancelled after', value)
+            return ('not cancelled', value)
 
         async def main():
             future = Aio.get_running_loop().create_future()
@@ -146,7 +148,7 @@ class CancelTest(AioTestCase):
             await Aio.sleep(0)
             future.set_result(1)
             task.cancel()
-            self.assertEqual(await task, 'cancelled')
+            self.assertEqual(await task, ('cancelled after', 1))
         Aio.run(main())
 
     def test_cancel_waiting_on_task_cancels_inner(self):
