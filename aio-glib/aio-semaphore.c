@@ -27,7 +27,9 @@
  *
  * A bounded semaphore ([func@Aio.bounded_semaphore_new]) also checks that
  * it is not released more often than acquired: releasing it beyond its
- * initial value is a programmer error (asyncio raises `ValueError`).
+ * initial value is a programmer error (asyncio raises `ValueError`). Any
+ * semaphore holds at most %G_MAXINT free slots: a release beyond that is
+ * a programmer error as well, which leaves the semaphore as it was.
  *
  * A slot is handed to a waiter only when the waiter is about to run, as
  * for [class@Aio.Lock]: an acquisition cancelled before that leaves the
@@ -340,6 +342,11 @@ aio_semaphore_acquire (AioSemaphore *semaphore)
  * Releasing a bounded semaphore beyond its initial value is a programmer
  * error and changes nothing.
  *
+ * asyncio's semaphores have no upper bound, C's `gint` has: a release that
+ * would take the value beyond %G_MAXINT is a programmer error too (a
+ * critical), and changes nothing, rather than wrapping the value round to
+ * a negative one that no acquisition would ever get past.
+ *
  * Since: 1.0
  */
 void
@@ -351,6 +358,13 @@ aio_semaphore_release (AioSemaphore *semaphore)
     {
       g_critical ("aio_semaphore_release: the bounded semaphore %p was released too many times",
                   semaphore);
+      return;
+    }
+
+  if (semaphore->value == G_MAXINT)
+    {
+      g_critical ("aio_semaphore_release: the semaphore %p has G_MAXINT free slots already; "
+                  "one more release would overflow it", semaphore);
       return;
     }
 

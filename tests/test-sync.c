@@ -499,6 +499,42 @@ test_semaphore_bounded (Fixture *f)
   g_assert_finalize_object (semaphore);
 }
 
+static void
+test_semaphore_overflow (Fixture *f)
+{
+  g_autoptr(GError) error = NULL;
+  AioSemaphore *semaphore;
+
+  g_test_summary ("asyncio's Semaphore has no upper bound, a gint has: a release "
+                  "beyond G_MAXINT free slots is a critical that leaves the semaphore "
+                  "as it was, rather than wrapping its value to G_MININT and hanging "
+                  "the next acquire for ever");
+
+  semaphore = aio_semaphore_new (G_MAXINT);
+  g_test_expect_message ("Aio", G_LOG_LEVEL_CRITICAL, "*G_MAXINT*overflow*");
+  aio_semaphore_release (semaphore);
+  g_test_assert_expected_messages ();
+  g_assert_cmpint (aio_semaphore_get_value (semaphore), ==, G_MAXINT);
+  g_assert_false (aio_semaphore_is_locked (semaphore));
+
+  /* Still usable: acquire goes through at once, and the slot comes back. */
+  g_assert_true (aio_await (aio_semaphore_acquire (semaphore), &error));
+  g_assert_cmpint (aio_semaphore_get_value (semaphore), ==, G_MAXINT - 1);
+  aio_semaphore_release (semaphore);
+  g_assert_cmpint (aio_semaphore_get_value (semaphore), ==, G_MAXINT);
+  g_assert_finalize_object (semaphore);
+
+  /* Reached by releases as well. */
+  semaphore = aio_semaphore_new (G_MAXINT - 1);
+  aio_semaphore_release (semaphore);
+  g_test_expect_message ("Aio", G_LOG_LEVEL_CRITICAL, "*G_MAXINT*overflow*");
+  aio_semaphore_release (semaphore);
+  g_test_assert_expected_messages ();
+  g_assert_cmpint (aio_semaphore_get_value (semaphore), ==, G_MAXINT);
+  g_assert_true (aio_await (aio_semaphore_acquire (semaphore), &error));
+  g_assert_finalize_object (semaphore);
+}
+
 /* ==== AioCondition ======================================================== */
 
 typedef struct
@@ -918,6 +954,7 @@ main (int    argc,
   TEST ("/aio/semaphore/slots", test_semaphore_slots);
   TEST ("/aio/semaphore/cancel/hand-off", test_semaphore_cancel_hand_off);
   TEST ("/aio/semaphore/bounded", test_semaphore_bounded);
+  TEST ("/aio/semaphore/overflow", test_semaphore_overflow);
   TEST ("/aio/condition/notify", test_condition_notify);
   TEST ("/aio/condition/wait-for", test_condition_wait_for);
   TEST ("/aio/condition/cancel", test_condition_cancel);
