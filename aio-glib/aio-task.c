@@ -59,7 +59,7 @@
  * `CancelledError` propagating out of a coroutine does. Each task owns a
  * `GCancellable` ([method@Aio.Task.get_cancellable]) that is cancelled with
  * it, and cancelling that `GCancellable`, from any thread, cancels the
- * task.
+ * task, as [method@Aio.Task.cancel] itself does from any thread.
  *
  * Since: 1.0
  */
@@ -596,11 +596,12 @@ aio_task_first_step (AioLink  *link,
 
 /* ---- cancellation -------------------------------------------------------- */
 
+/* Loop thread. */
 static gboolean
-aio_task_real_cancel (AioFuture  *future,
-                      const char *message)
+aio_task_cancel_in_loop (AioTask    *self,
+                         const char *message)
 {
-  AioTask *self = (AioTask *) future;
+  AioFuture *future = (AioFuture *) self;
 
   if (self->finished || _aio_future_state (future) != AIO_FUTURE_PENDING)
     return FALSE;
@@ -637,10 +638,13 @@ aio_task_real_cancel (AioFuture  *future,
   return TRUE;
 }
 
+/* A cancellation asked for in another thread, or by the task's
+ * GCancellable, on its way to the loop's thread. */
 typedef struct
 {
   AioLink  link;
   AioTask *task;
+  char    *message;
 } CancelRequest;
 
 static void
@@ -650,39 +654,80 @@ cancel_request_run (AioLink  *link,
   CancelRequest *request = (CancelRequest *) link;
 
   if (!discard)
-    aio_task_cancel (request->task, NULL);
+    aio_task_cancel_in_loop (request->task, request->message);
   _aio_unref (request->task);
+  g_free (request->message);
   g_free (request);
 }
 
-/* Runs in whichever thread cancelled the GCancellable.  The task itself is
- * only ever touched in the loop's thread: from elsewhere, the request goes
- * through the loop's inbox. */
+/* Any thread but the loop's: hands the request over through the loop's
+ * inbox, which wakes the loop, as the GCancellable's handler does.  The
+ * task's own state is only ever touched in the loop's thread. */
+static gboolean
+aio_task_cancel_from_thread (AioTask    *self,
+                             const char *message)
+{
+  AioLoop *loop = ((AioFuture *) self)->loop;
+  CancelRequest *request;
+
+  if (_aio_future_state ((AioFuture *) self) != AIO_FUTURE_PENDING)
+    return FALSE;
+
+  request = g_new0 (CancelRequest, 1);
+  request->link.func = cancel_request_run;
+  request->task = _aio_ref (self);
+  request->message = g_strdup (message);
+  if (!_aio_loop_push_inbox (loop, &request->link))
+    {
+      /* The loop is closed: nothing of the task will ever run again. */
+      _aio_unref (request->task);
+      g_free (request->message);
+      g_free (request);
+      return FALSE;
+    }
+
+  return TRUE;
+}
+
+static gboolean
+aio_task_real_cancel (AioFuture  *future,
+                      const char *message)
+{
+  AioTask *self = (AioTask *) future;
+  gboolean acquired;
+  gboolean ret;
+
+  if (_aio_loop_is_current (future->loop))
+    return aio_task_cancel_in_loop (self, message);
+
+  if (!_aio_loop_enter (future->loop, &acquired))
+    {
+      /* A closed loop runs nothing more; its thread may still look at
+       * its tasks, as it always could. */
+      if (_aio_loop_is_home_thread (future->loop) && aio_loop_is_closed (future->loop))
+        return aio_task_cancel_in_loop (self, message);
+      return aio_task_cancel_from_thread (self, message);
+    }
+
+  ret = aio_task_cancel_in_loop (self, message);
+  _aio_loop_leave (future->loop, acquired);
+  return ret;
+}
+
+/* Runs in whichever thread cancelled the GCancellable. */
 static void
 aio_task_cancellable_cancelled (GCancellable *cancellable,
                                 gpointer      user_data)
 {
   AioTask *self = user_data;
-  AioLoop *loop = ((AioFuture *) self)->loop;
-  CancelRequest *request;
 
   if (g_atomic_int_get (&self->extra->cancelling_own))
     return;
 
-  if (_aio_loop_is_current (loop))
-    {
-      aio_task_cancel (self, NULL);
-      return;
-    }
-
-  request = g_new0 (CancelRequest, 1);
-  request->link.func = cancel_request_run;
-  request->task = _aio_ref (self);
-  if (!_aio_loop_push_inbox (loop, &request->link))
-    {
-      _aio_unref (request->task);
-      g_free (request);
-    }
+  if (_aio_loop_is_current (((AioFuture *) self)->loop))
+    aio_task_cancel_in_loop (self, NULL);
+  else
+    aio_task_cancel_from_thread (self, NULL);
 }
 
 /* ---- class --------------------------------------------------------------- */
@@ -1051,11 +1096,14 @@ aio_task_get_cancellable (AioTask *task)
  * comes at the body's next wait, as asyncio's comes at the coroutine's
  * next suspension point.
  *
- * Call it in the loop's thread; from other threads, cancel the task's
- * `GCancellable`.
+ * Like `g_cancellable_cancel()`, this may be called from any thread. From
+ * a thread other than the loop's, the request is handed to the loop
+ * through its inbox, which wakes it, and takes effect on its next
+ * iteration, whatever the task waits for; the return value then says
+ * whether the task was still pending when asked.
  *
  * Returns: %TRUE if the cancellation was requested; %FALSE if the task was
- *   done already
+ *   done already (or its loop is closed, for a call from another thread)
  *
  * Since: 1.0
  */

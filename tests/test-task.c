@@ -2577,6 +2577,169 @@ test_cancel_thread (Fixture       *f,
   body_clear (&t);
 }
 
+/* ---- aio_task_cancel() from another thread ------------------------------ */
+
+typedef struct
+{
+  AioTask    *task;
+  const char *message;
+  gboolean    ret;
+} ThreadCancel;
+
+static gpointer
+task_cancel_in_thread (gpointer data)
+{
+  ThreadCancel *tc = data;
+
+  tc->ret = aio_task_cancel (tc->task, tc->message);
+  return NULL;
+}
+
+/* Sleeps for an hour on the task's own timer (nothing else holds the
+ * sleep), as the task of issue 12 did for 5 s. */
+static void
+hour_sleep_body (AioTask  *task,
+                 gpointer  user_data)
+{
+  Body *b = user_data;
+
+  log_event (b->f, "t:wait");
+  if (!aio_await (aio_sleep (3600.0), &b->error))
+    log_event (b->f, "t:error");
+  b->seen_in = g_thread_self ();
+}
+
+static AioFuture *
+hour_sleep_step (AioTask   *task,
+                 AioFuture *completed,
+                 gpointer   user_data)
+{
+  Body *b = user_data;
+
+  switch (b->state++)
+    {
+    case 0:
+      log_event (b->f, "t:wait");
+      return aio_sleep (3600.0);
+
+    case 1:
+      if (!aio_future_propagate (completed, &b->error))
+        log_event (b->f, "t:error");
+      b->seen_in = g_thread_self ();
+      return NULL;
+
+    default:
+      g_assert_not_reached ();
+    }
+}
+
+/* Cancels b->task from a thread of its own while the loop runs, then
+ * waits (at most 20 s, which only a broken build would reach) for
+ * the task to end. */
+static void
+thread_task_cancel_body (AioTask  *task,
+                         gpointer  user_data)
+{
+  Body *b = user_data;
+  ThreadCancel tc = { b->task, "from a thread", FALSE };
+  GThread *thread;
+
+  thread = g_thread_new ("canceller", task_cancel_in_thread, &tc);
+  aio_await (aio_wait_for (g_object_ref (AIO_FUTURE (b->task)), 20.0), &b->error);
+  g_thread_join (thread);
+  b->flag = tc.ret;
+}
+
+static void
+test_cancel_from_thread (Fixture       *f,
+                         gconstpointer  data)
+{
+  GThread *self = g_thread_self ();
+  guint stepped;
+
+  g_test_summary ("aio_task_cancel() works from any thread, as g_cancellable_cancel() "
+                  "does: the request goes through the loop's inbox, wakes the loop and "
+                  "cancels a task asleep on its own timer at once, with its message; the "
+                  "task's state only changes in the loop's thread; a done task says so "
+                  "(fiber and stepped bodies)");
+
+  for (stepped = 0; stepped < 2; stepped++)
+    {
+      ThreadCancel tc = { NULL, "from a thread", FALSE };
+      AioTask *target, *canceller;
+      AioFuture *bounded;
+      GError *error = NULL;
+      GThread *thread;
+      Body t, c;
+
+      /* Loop idle: the request waits in the inbox, nothing changes yet. */
+      g_string_truncate (f->log, 0);
+      body_init (&t, f, "t");
+      if (stepped)
+        target = create_stepped (f, hour_sleep_step, &t);
+      else
+        target = create_task (f, hour_sleep_body, &t);
+      aio_future_add_done_callback (AIO_FUTURE (target), record_thread, &t, NULL);
+      run_sleep (f, 0);
+      g_assert_cmpstr (f->log->str, ==, "t:wait");
+
+      tc.task = target;
+      thread = g_thread_new ("canceller", task_cancel_in_thread, &tc);
+      g_thread_join (thread);
+      g_assert_true (tc.ret);
+      g_assert_cmpuint (aio_task_cancelling (target), ==, 0);
+      g_assert_false (aio_future_is_done (AIO_FUTURE (target)));
+
+      /* The loop's next round delivers it: no waiting for the hour. */
+      bounded = aio_wait_for (g_object_ref (AIO_FUTURE (target)), 20.0);
+      g_assert_false (run (f, bounded, &error));
+      g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+      g_assert_cmpstr (error->message, ==, "from a thread");
+      g_clear_error (&error);
+      g_object_unref (bounded);
+      g_assert_cmpstr (f->log->str, ==, "t:wait t:error");
+      g_assert_error (t.error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+      g_assert_cmpuint (aio_task_cancelling (target), ==, 1);
+      g_assert_true (g_cancellable_is_cancelled (aio_task_get_cancellable (target)));
+      run_sleep (f, 0);
+      g_assert_true (t.seen_in == self);
+      g_assert_true (t.thread == self);
+
+      /* Done: FALSE from any thread, and nothing changes. */
+      thread = g_thread_new ("canceller", task_cancel_in_thread, &tc);
+      g_thread_join (thread);
+      g_assert_false (tc.ret);
+      g_assert_cmpuint (aio_task_cancelling (target), ==, 1);
+      g_assert_finalize_object (target);
+      body_clear (&t);
+
+      /* Loop running: the thread cancels while the loop waits for it. */
+      g_string_truncate (f->log, 0);
+      body_init (&t, f, "t");
+      if (stepped)
+        target = create_stepped (f, hour_sleep_step, &t);
+      else
+        target = create_task (f, hour_sleep_body, &t);
+      run_sleep (f, 0);
+      body_init (&c, f, "c");
+      c.task = target;
+      canceller = create_task (f, thread_task_cancel_body, &c);
+      g_assert_true (run (f, canceller, &error));
+      g_assert_no_error (error);
+      g_assert_true (c.flag);
+      g_assert_error (c.error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+      g_assert_cmpstr (c.error->message, ==, "from a thread");
+      g_assert_true (aio_future_is_cancelled (AIO_FUTURE (target)));
+      g_assert_cmpstr (f->log->str, ==, "t:wait t:error");
+      g_assert_true (t.seen_in == self);
+      run_sleep (f, 0);
+      g_assert_finalize_object (canceller);
+      g_assert_finalize_object (target);
+      body_clear (&c);
+      body_clear (&t);
+    }
+}
+
 static void
 late_cancellable_body (AioTask  *task,
                        gpointer  user_data)
@@ -3567,6 +3730,7 @@ main (int   argc,
   TEST ("cancel/caught-return", test_cancel_caught_return);
   TEST ("cancel/cancellable", test_cancel_cancellable);
   TEST ("cancel/thread", test_cancel_thread);
+  TEST ("cancel/from-thread", test_cancel_from_thread);
   TEST ("cancel/cancellable-after-uncancel", test_cancel_cancellable_after_uncancel);
   TEST ("cancel/await-cancelled-task", test_cancel_await_cancelled_task);
   TEST ("many", test_many);
