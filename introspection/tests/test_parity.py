@@ -216,6 +216,69 @@ async def sleep_negative(ns):
     return await ns.sleep(-1, 'r')
 
 
+@case
+async def wait_timeout_pending(ns):
+    """asyncio.wait(timeout=): what is not done by then is in pending."""
+    slow = ns.ensure_future(later(ns, 1, 10))
+    fast = ns.ensure_future(later(ns, 2))
+    done, pending = await ns.wait([slow, fast], timeout=0.05)
+    slow.cancel()
+    return [future.result() for future in done], pending == {slow}
+
+
+@case
+async def call_soon_threadsafe_from_thread(ns):
+    """loop.call_soon_threadsafe() from another thread sets a future."""
+    import threading
+    loop = ns.get_running_loop()
+    future = loop.create_future()
+    thread = threading.Thread(
+        target=lambda: loop.call_soon_threadsafe(future.set_result, [1, 'x']))
+    thread.start()
+    value = await future
+    thread.join()
+    return value
+
+
+@case
+async def condition_with_lock(ns):
+    """asyncio.Condition(lock): the condition uses that lock."""
+    lock = ns.Lock()
+    condition = ns.Condition(lock)
+    async with condition:
+        held = lock.locked()
+    return held, lock.locked()
+
+
+@case
+async def lock_cancelled_acquire(ns):
+    """A cancelled Lock.acquire() does not take the lock."""
+    lock = ns.Lock()
+    await lock.acquire()
+    waiter = ns.create_task(lock.acquire())
+    await ns.sleep(0)
+    waiter.cancel()
+    try:
+        await waiter
+    except ns.CancelledError:
+        pass
+    lock.release()
+    return waiter.cancelled(), lock.locked()
+
+
+@case
+async def event_wait_cancelled(ns):
+    """A cancelled Event.wait() raises CancelledError in its task."""
+    event = ns.Event()
+    waiter = ns.create_task(event.wait())
+    await ns.sleep(0)
+    waiter.cancel()
+    try:
+        await waiter
+    except ns.CancelledError as error:
+        return shape(error), waiter.cancelled(), event.is_set()
+
+
 # ---- timeouts and task groups -----------------------------------------------
 
 @case
@@ -720,6 +783,11 @@ async def iscoroutine(ns):
     return result
 
 
+def run_refuses_non_coroutine(ns):
+    """asyncio.run() of something that is not a coroutine: ValueError."""
+    return ns.run(42)
+
+
 def run_forever_and_stop(ns):
     """loop.run_forever() until a callback calls loop.stop(); get_loop()."""
     loop = ns.new_event_loop()
@@ -761,6 +829,10 @@ class ParityTest(AioTestCase):
     def test_explicit_loop(self):
         self.assertEqual(outcome(lambda f: f, Aio, run_loop_methods),
                          outcome(lambda f: f, asyncio, run_loop_methods))
+
+    def test_run_refuses_non_coroutine(self):
+        self.assertEqual(outcome(lambda f: f, Aio, run_refuses_non_coroutine),
+                         outcome(lambda f: f, asyncio, run_refuses_non_coroutine))
 
     def test_run_forever_and_stop(self):
         self.assertEqual(outcome(lambda f: f, Aio, run_forever_and_stop),
