@@ -517,6 +517,13 @@ class TaskRecord {
     _start() {
         if (this.outcome !== null)
             return;
+        if (this.cancelPending) {
+            // Cancelled after its first step but before the promise job
+            // that starts it: as in asyncio, the function is never called.
+            this.func = null;
+            this._settle({ok: false, error: cancelledError(this.cancelMessage)});
+            return;
+        }
         records.set(this.id, new WeakRef(this));
         recordCleanup.register(this, this.id);
         // The frame every segment of the body has at the bottom of its

@@ -61,6 +61,21 @@ test('get_value_nowait() on an empty queue: QUEUE_EMPTY, then QUEUE_SHUT_DOWN on
         'QUEUE_SHUT_DOWN');
 });
 
+test('run() whose loop is stopped before main is done throws AIO_ERROR_STOPPED; the next run() works', () => {
+    let error = null;
+    try {
+        aio.run(async () => {
+            await Aio.sleep(0);
+            Aio.Loop.get_running().stop();
+            await Aio.sleep(10);
+        });
+    } catch (e) {
+        error = e;
+    }
+    assert(isAioError(Aio.Error.STOPPED)(error), `AIO_ERROR_STOPPED (${error})`);
+    assertEqual(aio.run(async () => 5), 5, 'the next run()');
+}, {outsideLoop: true});
+
 // ---- async chains deeper than SpiderMonkey's async stack -------------------
 
 async function nested(depth, log) {

@@ -253,6 +253,19 @@ test('a task cancelled before it starts never runs its body', async () => {
     assert(!ran, 'the body never ran');
 });
 
+test('a task cancelled after its first step, before its function started, never runs it', async () => {
+    let ran = false;
+    const task = aio.createTask(async () => {
+        ran = true;
+    });
+    // Queued after the task's first step, in the same turn of the loop:
+    // before the promise job that calls the function.
+    Aio.Loop.get_running().call_soon(() => task.cancel('just too soon'));
+    const e = await assertRejects(task, aio.isCancelled);
+    assert(!ran, 'the function never ran');
+    assertEqual(e.message, 'just too soon', 'the message');
+});
+
 test('cancelling one task leaves the awaits of the others alone', async () => {
     const log = [];
     const make = name => aio.createTask(async () => {
