@@ -52,5 +52,7 @@ typedef struct _AioLoopIo AioLoopIo;
 AioLoopIo **_aio_loop_get_io         (AioLoop     *loop);
 void      _aio_loop_io_close         (AioLoop     *loop,
                                       AioLoopIo   *io);
+void      _aio_loop_io_set_priority  (AioLoopIo   *io,
+                                      gint         priority);
 
 G_END_DECLS

@@ -73,6 +73,13 @@ io_dispatch (GSource     *source,
   AioLoopIo *io = *_aio_loop_get_io (loop);
   int n;
 
+  /* Nothing of the loop's runs in an iteration nested in one of its
+   * callbacks (see aio-loop.c). */
+  if (!_aio_loop_begin_dispatch (loop))
+    {
+      _aio_unref (loop);
+      return G_SOURCE_CONTINUE;
+    }
   _aio_loop_current = loop;
 
   do
@@ -107,6 +114,7 @@ io_dispatch (GSource     *source,
     }
 
   _aio_loop_current = previous;
+  _aio_loop_end_dispatch (loop);
   _aio_unref (loop);
   return G_SOURCE_CONTINUE;
 }
@@ -144,10 +152,19 @@ io_new (AioLoop  *loop,
   ((IoSource *) io->source)->loop = loop;
   g_source_set_name (io->source, "[aio-glib] sockets");
   g_source_set_can_recurse (io->source, FALSE);
+  g_source_set_priority (io->source, aio_loop_get_priority (loop));
   g_source_add_unix_fd (io->source, epoll_fd, G_IO_IN);
   g_source_attach (io->source, aio_loop_get_context (loop));
 
   return io;
+}
+
+/* Follows the loop's priority (aio_loop_set_priority()). */
+void
+_aio_loop_io_set_priority (AioLoopIo *io,
+                           gint       priority)
+{
+  g_source_set_priority (io->source, priority);
 }
 
 /* Registers @watch, whose func is set, for @fd on @loop.  Loop thread

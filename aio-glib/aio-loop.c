@@ -11,7 +11,7 @@
  *
  * There is at most one loop per `GMainContext`, and it can always be found
  * again from the context ([func@Aio.Loop.ref_for_context]). The loop adds
- * three `GSource`s to its context, whatever the number of tasks, futures
+ * four `GSource`s to its context, whatever the number of tasks, futures
  * and timers:
  *
  * - the **ready queue**: callbacks to run on the loop's next iteration, in
@@ -23,6 +23,8 @@
  *   ready, a timer is due, another thread handed work over, or 1 ms has
  *   passed; then the context polls, and I/O and other sources get their
  *   turn;
+ * - the **others' turn**: a source of the lowest priority there is, through
+ *   which the ready queue lets every other source have a turn (see below);
  * - the **timer heap**: a binary heap of deadlines in microseconds of the
  *   monotonic clock. Equal deadlines fire in the order they were set. The
  *   context sleeps until the earliest deadline and not a moment less;
@@ -32,9 +34,27 @@
  *   context.
  *
  * A loop whose tasks use sockets ([func@Aio.socket_receive] and its
- * relatives) adds a fourth source, the first time: one `epoll` descriptor
+ * relatives) adds a fifth source, the first time: one `epoll` descriptor
  * in which every socket the loop serves is registered once, so that the
  * context polls one descriptor whatever the number of sockets.
+ *
+ * ## Sharing the context fairly
+ *
+ * The ready queue, the timers, the inbox and the sockets' source have the
+ * loop's priority ([property@Aio.Loop:priority], `G_PRIORITY_DEFAULT`
+ * unless set), like any `GSource`. But a `GMainContext` only dispatches
+ * the sources of the highest priority that are ready, and tasks that keep
+ * yielding (`aio_yield()`, asyncio's `await asyncio.sleep(0)`) keep the
+ * ready queue ready: left at that, GTK's layout and painting
+ * (`GDK_PRIORITY_REDRAW`) and every idle would never run. So once the
+ * ready queue has been busy for its budget and still has work, it steps
+ * aside: the next context iteration goes to whatever else is ready, at
+ * any priority, and so on until nothing else is ready or the others have
+ * had as long as the tasks had (at least one iteration); then the tasks
+ * carry on. When nothing else is ready, stepping aside costs nothing: the
+ * others' turn source runs the next batch in the same iteration. Busy
+ * tasks thus slow a window down, never freeze it, and a busy source of
+ * the loop's priority cannot starve the tasks either.
  *
  * Because these are ordinary sources on the context, work runs whoever
  * iterates it: an application that only calls `g_application_run()` or
@@ -70,10 +90,14 @@ struct _AioLoop
   GSource      *ready_source;
   GSource      *timer_source;
   GSource      *inbox_source;
+  GSource      *turn_source;
 
   /* Ready queue: only touched by the thread that owns @context. */
   AioLink      *ready_head;
   AioLink      *ready_tail;
+  /* When a batch was cut at the budget (see run_batches()): the last link
+   * of what is left of it, at the head of the queue; else NULL. */
+  AioLink      *cut_tail;
 
   /* Timer heap: only touched by the thread that owns @context.  A binary
    * min-heap on (deadline, seq); each timer knows its index. */
@@ -103,6 +127,18 @@ struct _AioLoop
    * tests set 0 to get one batch per GMainContext iteration. */
   gint64        ready_budget;
 
+  /* Sharing the context (loop thread only).  @busy_since: when the ready
+   * queue began to stay non-empty across dispatches, 0 when it is not.
+   * @turn: where the others' turn stands (OthersTurn); @turn_started and
+   * @turn_length: when it began and how long it may last, in µs. */
+  gint64        busy_since;
+  gint64        turn_started;
+  gint64        turn_length;
+  guint         turn;
+
+  /* The priority of the ready, timer and inbox sources. */
+  gint          priority;
+
   /* Atomic: stop() may come from any thread. */
   gint          stopping;
   /* Atomic: read by other threads before they push to the inbox. */
@@ -119,6 +155,12 @@ struct _AioLoop
    * @context_watch tells (see context_watch_finalize()). */
   GSource      *context_watch;
 
+  /* Inside a dispatch of one of the loop's sources: while set, none of
+   * them is ready, so that a task (or a callback) iterating the context
+   * itself runs the other sources but never the loop's again.  Loop
+   * thread only. */
+  gboolean      dispatching;
+
   guint         running : 1;
   guint         owned_by_registry : 1;
   guint         registered : 1;
@@ -129,6 +171,7 @@ enum {
   PROP_0,
   PROP_CONTEXT,
   PROP_STACK_SIZE,
+  PROP_PRIORITY,
   N_PROPS
 };
 
@@ -280,18 +323,50 @@ _aio_loop_push_ready (AioLoop *self,
   self->ready_tail = link;
 }
 
+/* Where the others' turn stands.  After a busy dispatch the ready queue
+ * asks for it (REQUESTED); its next prepare always steps aside (TAKING),
+ * and the ones after it too until the others have had @turn_length or
+ * the turn source found nothing else ready. */
+typedef enum
+{
+  TURN_NONE,
+  TURN_REQUESTED,
+  TURN_TAKING,
+} OthersTurn;
+
 static gboolean
 ready_prepare (GSource *source,
                gint    *timeout)
 {
+  AioLoop *self = LOOP_OF (source);
+
   *timeout = -1;
-  return LOOP_OF (source)->ready_head != NULL;
+  if (self->ready_head == NULL || self->dispatching)
+    return FALSE;
+  if (G_LIKELY (self->turn == TURN_NONE))
+    return TRUE;
+
+  /* Others' turn: at least one iteration of the context goes to them. */
+  *timeout = 0;
+  if (self->turn == TURN_REQUESTED)
+    {
+      self->turn = TURN_TAKING;
+      self->turn_started = g_source_get_time (source);
+      return FALSE;
+    }
+  if (g_source_get_time (source) - self->turn_started < self->turn_length)
+    return FALSE;
+
+  self->turn = TURN_NONE;
+  return TRUE;
 }
 
 static gboolean
 ready_check (GSource *source)
 {
-  return LOOP_OF (source)->ready_head != NULL;
+  AioLoop *self = LOOP_OF (source);
+
+  return self->ready_head != NULL && self->turn == TURN_NONE && !self->dispatching;
 }
 
 static void
@@ -322,6 +397,9 @@ run_links (AioLink  *link,
 #define READY_CLOCK_STRIDE_MAX 16
 #define READY_QUICK_US         50
 
+/* Within a batch, the clock is read every so many callbacks. */
+#define READY_BATCH_CHECK      64
+
 typedef struct
 {
   gint64 started;     /* first reading, 0 before it */
@@ -329,6 +407,20 @@ typedef struct
   guint  stride;      /* batches between readings */
   guint  skip;        /* batches left before the next reading */
 } ReadyClock;
+
+/* Reads the clock: whether the dispatch has run for its budget.  The
+ * first reading starts the count. */
+static gboolean
+ready_budget_spent (AioLoop    *self,
+                    ReadyClock *clock)
+{
+  gint64 now = g_get_monotonic_time ();
+
+  if (clock->started == 0)
+    clock->started = now;
+  clock->last = now;
+  return now - clock->started >= self->ready_budget;
+}
 
 static gboolean
 ready_should_yield (AioLoop    *self,
@@ -362,16 +454,18 @@ ready_should_yield (AioLoop    *self,
   return now - clock->started >= self->ready_budget;
 }
 
-static gboolean
-ready_dispatch (GSource     *source,
-                GSourceFunc  callback,
-                gpointer     user_data)
+/* Runs batches until the queue is empty or ready_should_yield() says to
+ * let the context poll; then, if the queue has been busy for its budget
+ * and still has work, asks for the others' turn. */
+static void
+run_batches (AioLoop *self)
 {
-  AioLoop *self = _aio_ref (LOOP_OF (source));
   AioLoop *previous = _aio_loop_current;
   ReadyClock clock = { 0, 0, 1, 0 };
+  gint64 now;
 
   _aio_loop_current = self;
+  self->dispatching = TRUE;
 
   /* Each batch is the whole queue as it stood: what a batch queues runs in
    * the next one, so a callback that keeps requeueing itself cannot starve
@@ -382,10 +476,52 @@ ready_dispatch (GSource     *source,
    * of time, so that timers, I/O and other sources are never starved. */
   for (;;)
     {
-      AioLink *batch = self->ready_head;
+      AioLink *link = self->ready_head;
+      AioLink *tail;
+      guint n = 0;
 
-      self->ready_head = self->ready_tail = NULL;
-      run_links (batch, FALSE);
+      /* The rest of a batch that was cut runs alone, as the batch it is. */
+      if (self->cut_tail != NULL)
+        {
+          tail = self->cut_tail;
+          self->cut_tail = NULL;
+          self->ready_head = tail->next;
+          if (self->ready_head == NULL)
+            self->ready_tail = NULL;
+          tail->next = NULL;
+        }
+      else
+        {
+          tail = self->ready_tail;
+          self->ready_head = self->ready_tail = NULL;
+        }
+
+      while (link != NULL)
+        {
+          AioLink *next = link->next;
+
+          link->next = NULL;
+          link->func (link, FALSE);
+          link = next;
+
+          /* A batch of many slow callbacks (a thousand Python tasks, the
+           * first steps of a hundred thousand fibers) can outlast the
+           * budget by far: it is cut there, so that other sources get
+           * their turn, and what is left of it goes back to the head of
+           * the queue, in order, to run next as a batch of its own.  The
+           * loop's timers wait for it: they fire between batches, never
+           * in the middle of one. */
+          if (G_UNLIKELY (++n % READY_BATCH_CHECK == 0) && link != NULL &&
+              self->ready_budget > 0 && ready_budget_spent (self, &clock))
+            {
+              tail->next = self->ready_head;
+              if (self->ready_head == NULL)
+                self->ready_tail = tail;
+              self->ready_head = link;
+              self->cut_tail = tail;
+              goto out;
+            }
+        }
 
       if (self->ready_head == NULL || self->ready_budget == 0)
         break;
@@ -393,7 +529,42 @@ ready_dispatch (GSource     *source,
         break;
     }
 
+out:
+  self->dispatching = FALSE;
   _aio_loop_current = previous;
+
+  if (self->ready_head == NULL)
+    {
+      self->busy_since = 0;
+      return;
+    }
+
+  /* Still work to do: the sources of the loop's priority get their turn
+   * at the next poll anyway, but those of lower priorities (GTK's
+   * painting, idles) only when nothing of higher priority is ready, which
+   * busy tasks would never let happen.  So once busy for the budget, step
+   * aside for as long as the tasks had.  The clock was read at the end of
+   * the budget, or is read here when something else stopped the
+   * dispatch. */
+  now = clock.last != 0 ? clock.last : g_get_monotonic_time ();
+  if (self->busy_since == 0)
+    self->busy_since = clock.started != 0 ? clock.started : now;
+  if (now - self->busy_since >= self->ready_budget)
+    {
+      self->turn = TURN_REQUESTED;
+      self->turn_length = now - self->busy_since;
+      self->busy_since = 0;
+    }
+}
+
+static gboolean
+ready_dispatch (GSource     *source,
+                GSourceFunc  callback,
+                gpointer     user_data)
+{
+  AioLoop *self = _aio_ref (LOOP_OF (source));
+
+  run_batches (self);
   _aio_unref (self);
   return G_SOURCE_CONTINUE;
 }
@@ -402,6 +573,65 @@ static GSourceFuncs ready_funcs = {
   ready_prepare,
   ready_check,
   ready_dispatch,
+  NULL, NULL, NULL,
+};
+
+gboolean
+_aio_loop_begin_dispatch (AioLoop *self)
+{
+  if (self->dispatching)
+    return FALSE;
+  self->dispatching = TRUE;
+  return TRUE;
+}
+
+void
+_aio_loop_end_dispatch (AioLoop *self)
+{
+  self->dispatching = FALSE;
+}
+
+/* ---- the others' turn ---------------------------------------------------- */
+
+/* A source of the lowest priority, ready while the ready queue steps
+ * aside.  The context only dispatches it when no other source at all is
+ * ready: everybody has had their turn, so it ends the turn and runs the
+ * tasks' next batches in the same iteration. */
+static gboolean
+turn_prepare (GSource *source,
+              gint    *timeout)
+{
+  AioLoop *self = LOOP_OF (source);
+
+  *timeout = -1;
+  return self->turn != TURN_NONE && self->ready_head != NULL && !self->dispatching;
+}
+
+static gboolean
+turn_check (GSource *source)
+{
+  AioLoop *self = LOOP_OF (source);
+
+  return self->turn != TURN_NONE && self->ready_head != NULL && !self->dispatching;
+}
+
+static gboolean
+turn_dispatch (GSource     *source,
+               GSourceFunc  callback,
+               gpointer     user_data)
+{
+  AioLoop *self = _aio_ref (LOOP_OF (source));
+
+  self->turn = TURN_NONE;
+  run_batches (self);
+  _aio_unref (self);
+  return G_SOURCE_CONTINUE;
+}
+
+static GSourceFuncs turn_funcs = {
+  turn_prepare,
+  turn_check,
+  turn_dispatch,
   NULL, NULL, NULL,
 };
 
@@ -546,7 +776,7 @@ timer_prepare (GSource *source,
   AioLoop *self = LOOP_OF (source);
   gint64 now, wait;
 
-  if (self->heap_len == 0)
+  if (self->heap_len == 0 || self->dispatching || self->cut_tail != NULL)
     {
       *timeout = -1;
       return FALSE;
@@ -571,7 +801,8 @@ timer_check (GSource *source)
 {
   AioLoop *self = LOOP_OF (source);
 
-  return self->heap_len > 0 && self->heap[0]->deadline <= g_source_get_time (source);
+  return self->heap_len > 0 && !self->dispatching && self->cut_tail == NULL &&
+         self->heap[0]->deadline <= g_source_get_time (source);
 }
 
 static gboolean
@@ -584,7 +815,16 @@ timer_dispatch (GSource     *source,
   guint64 seq_limit = self->timer_seq;
   gint64 now = g_get_monotonic_time ();
 
+  /* Dispatched in the iteration that cut a batch (both were ready when
+   * it began): the timers wait for the rest of the batch. */
+  if (self->cut_tail != NULL)
+    {
+      _aio_unref (self);
+      return G_SOURCE_CONTINUE;
+    }
+
   _aio_loop_current = self;
+  self->dispatching = TRUE;
 
   /* Fire everything due, earliest first.  Timers set by these callbacks
    * wait for the next dispatch even when already due, so a callback that
@@ -598,6 +838,7 @@ timer_dispatch (GSource     *source,
       timer->func (timer, FALSE);
     }
 
+  self->dispatching = FALSE;
   _aio_loop_current = previous;
   _aio_unref (self);
   return G_SOURCE_CONTINUE;
@@ -661,13 +902,13 @@ inbox_prepare (GSource *source,
                gint    *timeout)
 {
   *timeout = -1;
-  return g_atomic_int_get (&LOOP_OF (source)->inbox_pending);
+  return g_atomic_int_get (&LOOP_OF (source)->inbox_pending) && !LOOP_OF (source)->dispatching;
 }
 
 static gboolean
 inbox_check (GSource *source)
 {
-  return g_atomic_int_get (&LOOP_OF (source)->inbox_pending);
+  return g_atomic_int_get (&LOOP_OF (source)->inbox_pending) && !LOOP_OF (source)->dispatching;
 }
 
 static gboolean
@@ -679,7 +920,9 @@ inbox_dispatch (GSource     *source,
   AioLoop *previous = _aio_loop_current;
 
   _aio_loop_current = self;
+  self->dispatching = TRUE;
   run_links (inbox_take (self), FALSE);
+  self->dispatching = FALSE;
   _aio_loop_current = previous;
 
   _aio_unref (self);
@@ -728,12 +971,14 @@ _aio_loop_is_home_thread (AioLoop *self)
 static GSource *
 loop_source_new (AioLoop      *self,
                  GSourceFuncs *funcs,
+                 gint          priority,
                  const char   *name)
 {
   GSource *source = g_source_new (funcs, sizeof (AioLoopSource));
 
   LOOP_OF (source) = self;
   g_source_set_name (source, name);
+  g_source_set_priority (source, priority);
   g_source_set_can_recurse (source, FALSE);
   g_source_attach (source, self->context);
   return source;
@@ -750,9 +995,12 @@ aio_loop_constructed (GObject *object)
     self->context = g_main_context_new ();
   self->thread = g_thread_self ();
 
-  self->ready_source = loop_source_new (self, &ready_funcs, "[aio-glib] ready queue");
-  self->timer_source = loop_source_new (self, &timer_funcs, "[aio-glib] timers");
-  self->inbox_source = loop_source_new (self, &inbox_funcs, "[aio-glib] inbox");
+  self->ready_source = loop_source_new (self, &ready_funcs, self->priority, "[aio-glib] ready queue");
+  self->timer_source = loop_source_new (self, &timer_funcs, self->priority, "[aio-glib] timers");
+  self->inbox_source = loop_source_new (self, &inbox_funcs, self->priority, "[aio-glib] inbox");
+  /* The lowest priority there is: it runs only when nothing else is
+   * ready. */
+  self->turn_source = loop_source_new (self, &turn_funcs, G_MAXINT, "[aio-glib] others' turn");
 
   G_LOCK (registry);
   if (registry == NULL)
@@ -814,6 +1062,10 @@ aio_loop_get_property (GObject    *object,
       g_value_set_uint64 (value, self->stack_size);
       break;
 
+    case PROP_PRIORITY:
+      g_value_set_int (value, self->priority);
+      break;
+
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
@@ -835,6 +1087,10 @@ aio_loop_set_property (GObject      *object,
 
     case PROP_STACK_SIZE:
       aio_loop_set_stack_size (self, g_value_get_uint64 (value));
+      break;
+
+    case PROP_PRIORITY:
+      aio_loop_set_priority (self, g_value_get_int (value));
       break;
 
     default:
@@ -880,6 +1136,27 @@ aio_loop_class_init (AioLoopClass *klass)
                          0, G_MAXSIZE, 0,
                          G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
 
+  /**
+   * AioLoop:priority:
+   *
+   * The priority of the loop's sources in its `GMainContext`: when tasks
+   * and timers run relative to other sources, as `g_source_set_priority()`
+   * sets for any `GSource`. The default is `G_PRIORITY_DEFAULT`, the
+   * priority of GDK's events, GIO's callbacks and `g_timeout_add()`: above
+   * GTK's layout and painting (`GDK_PRIORITY_REDRAW`) and idles.
+   *
+   * Whatever the priority, busy tasks let every other source have its
+   * turn (see [class@Aio.Loop]): a higher priority makes tasks run first
+   * when both are ready, a lower one (say `G_PRIORITY_LOW`) makes them run
+   * only when nothing else is ready, behind GTK's work.
+   *
+   * Since: 1.0
+   */
+  properties[PROP_PRIORITY] =
+    g_param_spec_int ("priority", NULL, NULL,
+                      G_MININT, G_MAXINT - 1, G_PRIORITY_DEFAULT,
+                      G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+
   g_object_class_install_properties (object_class, N_PROPS, properties);
 }
 
@@ -894,6 +1171,7 @@ static void
 aio_loop_init (AioLoop *self)
 {
   self->ready_budget = AIO_LOOP_READY_BUDGET_US;
+  self->priority = G_PRIORITY_DEFAULT;
   g_mutex_init (&self->inbox_mutex);
   g_queue_init (&self->tasks);
 }
@@ -1105,6 +1383,60 @@ aio_loop_set_stack_size (AioLoop *loop,
       loop->stack_size = stack_size;
       g_object_notify_by_pspec (G_OBJECT (loop), properties[PROP_STACK_SIZE]);
     }
+}
+
+/**
+ * aio_loop_get_priority:
+ * @loop: an [class@Aio.Loop]
+ *
+ * Gets the priority of @loop's sources ([property@Aio.Loop:priority]).
+ *
+ * Returns: the priority, `G_PRIORITY_DEFAULT` unless set
+ *
+ * Since: 1.0
+ */
+gint
+aio_loop_get_priority (AioLoop *loop)
+{
+  g_return_val_if_fail (AIO_IS_LOOP (loop), G_PRIORITY_DEFAULT);
+
+  return loop->priority;
+}
+
+/**
+ * aio_loop_set_priority:
+ * @loop: an [class@Aio.Loop]
+ * @priority: a `GSource` priority, such as `G_PRIORITY_DEFAULT` or
+ *   `G_PRIORITY_LOW`
+ *
+ * Sets the priority of @loop's sources in its context: its tasks, its
+ * timers and the callbacks other threads hand over run at @priority from
+ * the next iteration of the context on. See [property@Aio.Loop:priority].
+ *
+ * Since: 1.0
+ */
+void
+aio_loop_set_priority (AioLoop *loop,
+                       gint     priority)
+{
+  g_return_if_fail (AIO_IS_LOOP (loop));
+  /* G_MAXINT is the others' turn's own. */
+  g_return_if_fail (priority < G_MAXINT);
+
+  if (loop->priority == priority)
+    return;
+
+  loop->priority = priority;
+  /* A closed loop has no sources left, only the number to report. */
+  if (loop->ready_source != NULL)
+    {
+      g_source_set_priority (loop->ready_source, priority);
+      g_source_set_priority (loop->timer_source, priority);
+      g_source_set_priority (loop->inbox_source, priority);
+      if (loop->io != NULL)
+        _aio_loop_io_set_priority (loop->io, priority);
+    }
+  g_object_notify_by_pspec (G_OBJECT (loop), properties[PROP_PRIORITY]);
 }
 
 gsize
@@ -1397,9 +1729,11 @@ aio_loop_close (AioLoop *loop)
   g_source_destroy (loop->ready_source);
   g_source_destroy (loop->timer_source);
   g_source_destroy (loop->inbox_source);
+  g_source_destroy (loop->turn_source);
   g_clear_pointer (&loop->ready_source, g_source_unref);
   g_clear_pointer (&loop->timer_source, g_source_unref);
   g_clear_pointer (&loop->inbox_source, g_source_unref);
+  g_clear_pointer (&loop->turn_source, g_source_unref);
 
   /* Sockets' pending operations are dropped like the queued work below. */
   if (loop->io != NULL)
@@ -1411,6 +1745,7 @@ aio_loop_close (AioLoop *loop)
 
   /* Drop what was queued.  Discarding may finalize futures and tasks, and
    * those may queue nothing more: the loop is closed. */
+  loop->cut_tail = NULL;
   run_links (inbox, TRUE);
   while (loop->ready_head != NULL)
     {

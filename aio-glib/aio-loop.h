@@ -42,6 +42,11 @@ void          aio_loop_set_stack_size        (AioLoop       *loop,
                                               gsize          stack_size);
 
 AIO_AVAILABLE_IN_1_0
+gint          aio_loop_get_priority          (AioLoop       *loop);
+AIO_AVAILABLE_IN_1_0
+void          aio_loop_set_priority          (AioLoop       *loop,
+                                              gint           priority);
+AIO_AVAILABLE_IN_1_0
 gboolean      aio_loop_run_until_complete    (AioLoop       *loop,
                                               AioFuture     *future,
                                               GError       **error);
