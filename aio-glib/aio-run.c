@@ -64,6 +64,25 @@ cancel_all_tasks (AioLoop *loop)
   g_object_unref (shutdown.all_done);
 }
 
+/* Whether a GLib main loop runs on this thread: a source of some context
+ * is being dispatched (a signal handler of a GTK application, say), or the
+ * thread-default context is held by this thread, as g_application_run()
+ * holds it even while it emits `activate` outside any dispatch. */
+static gboolean
+main_loop_is_running (void)
+{
+  GMainContext *context;
+  gboolean owner;
+
+  if (g_main_depth () > 0)
+    return TRUE;
+
+  context = g_main_context_ref_thread_default ();
+  owner = g_main_context_is_owner (context);
+  g_main_context_unref (context);
+  return owner;
+}
+
 /**
  * aio_run_full: (skip)
  * @func: the body of the main task, run on a fiber
@@ -74,7 +93,12 @@ cancel_all_tasks (AioLoop *loop)
  * Runs @func as the main task of a new loop and cleans up after it, as
  * `asyncio.run()` does:
  *
- * 1. refuses to run inside a running loop (`AIO_ERROR_RUNNING`);
+ * 1. refuses to run inside a running loop (`AIO_ERROR_RUNNING`): an
+ *    aio-glib loop, or any GLib main loop running on this thread, such
+ *    as `g_application_run()`'s, from whose callbacks it would block the
+ *    application until done. There, create a task on the default loop
+ *    instead ([method@Aio.Loop.create_task] on
+ *    [func@Aio.Loop.get_default]), which that main loop runs;
  * 2. makes a new loop on a new `GMainContext`, the thread-default one
  *    while it runs;
  * 3. runs the main task until it is done;
@@ -116,6 +140,21 @@ aio_run_full (AioTaskFunc     func,
     {
       g_set_error_literal (error, AIO_ERROR, AIO_ERROR_RUNNING,
                            _("aio_run() cannot be called from a running event loop"));
+      if (destroy != NULL)
+        destroy (user_data);
+      return NULL;
+    }
+
+  /* asyncio.run() refuses inside a running loop; a GLib main loop is one
+   * too, and running a new loop to completion from one of its callbacks
+   * would freeze it (a GTK window stops painting) for the whole run. */
+  if (main_loop_is_running ())
+    {
+      g_set_error_literal (error, AIO_ERROR, AIO_ERROR_RUNNING,
+                           _("aio_run() cannot be called while a main loop is running "
+                             "in this thread, as it would block that loop until done; "
+                             "create a task on the default loop instead "
+                             "(aio_loop_create_task() on aio_loop_get_default())"));
       if (destroy != NULL)
         destroy (user_data);
       return NULL;

@@ -897,6 +897,13 @@ _export(new_event_loop)
 
 # ---- Aio.run ---------------------------------------------------------------
 
+def _main_loop_is_running():
+    """Whether a GLib main loop runs in this thread: a source is being
+    dispatched, or the thread-default context is held, as
+    Gio.Application.run() holds it even while it emits 'activate'."""
+    return GLib.main_depth() > 0 or GLib.MainContext.ref_thread_default().is_owner()
+
+
 def run(main, *, debug=None):
     """Runs the coroutine @main on a new loop and returns its result (asyncio.run).
 
@@ -909,6 +916,13 @@ def run(main, *, debug=None):
         if iscoroutine(main):
             main.close()
         raise RuntimeError('Aio.run() cannot be called from a running event loop')
+    if _main_loop_is_running():
+        if iscoroutine(main):
+            main.close()
+        raise RuntimeError('Aio.run() cannot be called while a main loop is running '
+                           'in this thread (Gtk.Application.run(), GLib.MainLoop.run()), '
+                           'as it would block that loop until done; create a task on '
+                           'the default loop instead (Aio.create_task())')
     if not iscoroutine(main):
         raise ValueError('a coroutine was expected, got %r' % (main,))
 

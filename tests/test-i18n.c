@@ -92,6 +92,36 @@ test_loop_closed (void)
 }
 
 static void
+run_body_never (AioTask  *task,
+                gpointer  user_data)
+{
+  g_error ("a refused aio_run() ran its main task");
+}
+
+static void
+test_run_in_main_loop (void)
+{
+  g_autoptr(GError) error = NULL;
+
+  g_test_summary ("aio_run()'s refusal inside a running main loop, which says "
+                  "what to do instead, is in German");
+
+  if (!need_german ())
+    return;
+
+  /* As g_application_run() holds the default context. */
+  g_assert_true (g_main_context_acquire (NULL));
+  g_assert_false (aio_run (run_body_never, NULL, &error));
+  g_main_context_release (NULL);
+  g_assert_error (error, AIO_ERROR, AIO_ERROR_RUNNING);
+  g_assert_cmpstr (error->message, ==,
+                   "aio_run() kann nicht aufgerufen werden, während in diesem Thread eine "
+                   "Hauptschleife läuft, da es diese bis zum Ende blockieren würde; erstellen "
+                   "Sie stattdessen einen Task in der Standard-Ereignisschleife "
+                   "(aio_loop_create_task() mit aio_loop_get_default())");
+}
+
+static void
 test_queue_full (void)
 {
   g_autoptr(GError) error = NULL;
@@ -294,6 +324,7 @@ main (int   argc,
 
   g_test_add_func ("/aio/i18n/bound", test_bound);
   g_test_add_func ("/aio/i18n/loop-closed", test_loop_closed);
+  g_test_add_func ("/aio/i18n/run-in-main-loop", test_run_in_main_loop);
   g_test_add_func ("/aio/i18n/queue-full", test_queue_full);
   g_test_add_func ("/aio/i18n/not-in-task", test_not_in_task);
   g_test_add_func ("/aio/i18n/timed-out", test_timed_out);

@@ -901,6 +901,16 @@ function run(main, options = {}) {
         throw new GLib.Error(Aio.Error, Aio.Error.RUNNING,
             'run() cannot be called from async code');
     }
+    // Nor from a callback of a GLib main loop (an application's signal
+    // handler), or while Gio.Application.run() holds the default context:
+    // it would block that loop until done.
+    if (GLib.main_depth() > 0 || GLib.MainContext.ref_thread_default().is_owner()) {
+        throw new GLib.Error(Aio.Error, Aio.Error.RUNNING,
+            'run() cannot be called while a main loop is running in this ' +
+            'thread (Gtk.Application.run(), GLib.MainLoop.run()), as it ' +
+            'would block that loop until done; create a task on the ' +
+            'default loop instead (createTask())');
+    }
     const loop = Aio.Loop.get_default();
     const task = createTask(main, {loop, name: options.name ?? 'main'});
     try {

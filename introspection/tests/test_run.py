@@ -49,6 +49,44 @@ class RunTest(AioTestCase):
             return 'ok'
         self.assertEqual(Aio.run(main()), 'ok')
 
+    def test_inside_glib_main_loop(self):
+        # asyncio.run() refuses inside a running loop; a GLib main loop (a
+        # Gtk.Application's) is one, which Aio.run() would freeze.
+        ran = []
+
+        async def main():
+            ran.append(True)
+
+        errors = []
+        main_loop = GLib.MainLoop()
+
+        def in_callback():
+            try:
+                Aio.run(main())
+            except RuntimeError as exc:
+                errors.append(str(exc))
+            main_loop.quit()
+            return GLib.SOURCE_REMOVE
+        GLib.idle_add(in_callback)
+        main_loop.run()
+        # Gio.Application.run() holds the default context while it emits
+        # 'activate', outside any dispatch.
+        context = GLib.MainContext.default()
+        self.assertTrue(context.acquire())
+        try:
+            with self.assertRaises(RuntimeError) as raised:
+                Aio.run(main())
+            errors.append(str(raised.exception))
+        finally:
+            context.release()
+        self.assertEqual(len(errors), 2)
+        for message in errors:
+            self.assertIn('create a task on the default loop', message)
+        self.assertEqual(ran, [])
+        # Afterwards it runs.
+        Aio.run(main())
+        self.assertEqual(ran, [True])
+
     def test_new_loop_each_time_closed_after(self):
         loops = []
 

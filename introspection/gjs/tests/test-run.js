@@ -90,6 +90,41 @@ test('run() from async code run by a plain GLib.MainLoop fails with AIO_ERROR_RU
     assert(error !== null && error.matches(Aio.Error, Aio.Error.RUNNING), `AIO_ERROR_RUNNING (${error})`);
 }, {outsideLoop: true});
 
+test('run() from a GLib.MainLoop callback or in Gio.Application\'s activate fails with AIO_ERROR_RUNNING, saying to create a task', () => {
+    const isRefusal = e => e !== null && e.matches(Aio.Error, Aio.Error.RUNNING) &&
+        /create a task on the default loop/.test(e.message);
+    const mainLoop = new GLib.MainLoop(null, false);
+    let ran = false;
+    let error = null;
+    GLib.idle_add(GLib.PRIORITY_DEFAULT, () => {
+        try {
+            aio.run(async () => {
+                ran = true;
+            });
+        } catch (e) {
+            error = e;
+        }
+        mainLoop.quit();
+        return GLib.SOURCE_REMOVE;
+    });
+    mainLoop.run();
+    assert(isRefusal(error), `AIO_ERROR_RUNNING from a callback (${error})`);
+    // g_application_run() holds the default context while it emits activate.
+    error = null;
+    GLib.MainContext.default().acquire();
+    try {
+        aio.run(async () => {
+            ran = true;
+        });
+    } catch (e) {
+        error = e;
+    } finally {
+        GLib.MainContext.default().release();
+    }
+    assert(isRefusal(error), `AIO_ERROR_RUNNING with the context held (${error})`);
+    assert(!ran, 'the main function never ran');
+}, {outsideLoop: true});
+
 test('no JS function on a worker thread: runInExecutor and the executor calls throw', () => {
     const check = e => /worker thread/.test(e.message) && /Gio\.Subprocess/.test(e.message);
     expectThrow(() => aio.runInExecutor(() => 1), check, 'aio.runInExecutor');
