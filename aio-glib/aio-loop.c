@@ -564,7 +564,10 @@ ready_dispatch (GSource     *source,
 {
   AioLoop *self = _aio_ref (LOOP_OF (source));
 
-  run_batches (self);
+  /* In an iteration nested in one of the loop's callbacks: see
+   * timer_dispatch(). */
+  if (!self->dispatching)
+    run_batches (self);
   _aio_unref (self);
   return G_SOURCE_CONTINUE;
 }
@@ -622,8 +625,13 @@ turn_dispatch (GSource     *source,
 {
   AioLoop *self = _aio_ref (LOOP_OF (source));
 
-  self->turn = TURN_NONE;
-  run_batches (self);
+  /* In an iteration nested in one of the loop's callbacks: see
+   * timer_dispatch(). */
+  if (!self->dispatching)
+    {
+      self->turn = TURN_NONE;
+      run_batches (self);
+    }
   _aio_unref (self);
   return G_SOURCE_CONTINUE;
 }
@@ -816,8 +824,12 @@ timer_dispatch (GSource     *source,
   gint64 now = g_get_monotonic_time ();
 
   /* Dispatched in the iteration that cut a batch (both were ready when
-   * it began): the timers wait for the rest of the batch. */
-  if (self->cut_tail != NULL)
+   * it began): the timers wait for the rest of the batch.  Or dispatched
+   * by an iteration nested in one of the loop's callbacks, having been
+   * found ready by the iteration around it (GLib does not prepare a
+   * source again while it is flagged ready): nothing of the loop's runs
+   * in there. */
+  if (self->cut_tail != NULL || self->dispatching)
     {
       _aio_unref (self);
       return G_SOURCE_CONTINUE;
@@ -918,6 +930,14 @@ inbox_dispatch (GSource     *source,
 {
   AioLoop *self = _aio_ref (LOOP_OF (source));
   AioLoop *previous = _aio_loop_current;
+
+  /* In an iteration nested in one of the loop's callbacks: see
+   * timer_dispatch(). */
+  if (self->dispatching)
+    {
+      _aio_unref (self);
+      return G_SOURCE_CONTINUE;
+    }
 
   _aio_loop_current = self;
   self->dispatching = TRUE;
