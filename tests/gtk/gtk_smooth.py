@@ -60,6 +60,11 @@ def measure(n_tasks):
     window.present()
     tick_id = window.add_tick_callback(on_tick)
     iterate_for(0.5)
+    # The frame rate with nothing else to do, for comparison.
+    state['ticks'] = 0
+    start = time.monotonic()
+    iterate_for(0.5)
+    baseline = state['ticks'] / (time.monotonic() - start)
 
     tasks = [Aio.create_task(spin()) for _ in range(n_tasks)]
     idle_id = GLib.idle_add(on_idle, priority=GLib.PRIORITY_DEFAULT_IDLE)
@@ -80,10 +85,14 @@ def measure(n_tasks):
     window.destroy()
 
     ticks = state['ticks'] / elapsed
-    print('Python, %d busy tasks: %.1f ticks/s, idle gap max %.1f ms, %d idles, '
-          '%.0f task turns/s' % (n_tasks, ticks, state['gap'] * 1000, state['idles'],
-                                 state['turns'] / elapsed), flush=True)
-    return ticks >= 30 and state['gap'] < 0.25 and state['turns'] > n_tasks
+    print('Python, %d busy tasks: %.1f ticks/s (%.1f without them), idle gap max '
+          '%.1f ms, %d idles, %.0f task turns/s'
+          % (n_tasks, ticks, baseline, state['gap'] * 1000, state['idles'],
+             state['turns'] / elapsed), flush=True)
+    # Loose, for a loaded shared machine (see test-gtk-smooth.c): busy
+    # tasks used to leave 0 ticks and no idle at all.
+    return (ticks >= min(30, baseline / 2) and ticks >= 5 and state['idles'] >= 10
+            and state['gap'] < 1.0 and state['turns'] > n_tasks)
 
 
 def main():
