@@ -35,6 +35,24 @@ AioFiber *aio_fiber_new                    (AioFiberFunc   func,
                                             gpointer       user_data,
                                             gsize          stack_size);
 
+/**
+ * AioFiberDescribeFunc:
+ * @user_data: the data passed to aio_fiber_new()
+ * @buf: where to write a name for the fiber, NUL-terminated
+ * @size: the size of @buf
+ *
+ * Names a fiber in the report of its stack overflow.  Called from a
+ * signal handler: it must not allocate, lock, or call anything that is not
+ * async-signal-safe.
+ */
+typedef void (*AioFiberDescribeFunc) (gpointer  user_data,
+                                      char     *buf,
+                                      gsize     size);
+
+/* Sets how a stack overflow report names @fiber (as "a fiber" without). */
+void      aio_fiber_set_describe_func      (AioFiber             *fiber,
+                                            AioFiberDescribeFunc  func);
+
 /* Switches from the caller (a plain thread stack, or another fiber) into
  * @fiber until it calls aio_fiber_suspend() or its func returns.  Returns
  * TRUE on success.  Returns FALSE and sets @error (AIO_ERROR_NO_STACK) when

@@ -106,17 +106,20 @@
  * see aio_fiber_prepare_context() for what keeps its interceptor harmless.
  */
 
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE   /* REG_RSP, the stack pointer of a fault */
+#endif
+
 #include "config.h"
 
 #include <errno.h>
 #include <pthread.h>
+#include <signal.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
-#ifdef AIO_FIBER_UCONTEXT
-#include <ucontext.h>
-#endif
+#include <ucontext.h>   /* the back end, and the registers of a fault */
 
 #include <glib/gi18n-lib.h>
 
@@ -225,6 +228,7 @@ struct _AioFiber
   AioFiberFunc   func;
   gpointer       user_data;
   gsize          stack_size;
+  AioFiberDescribeFunc describe; /* names it in an overflow report */
   guint8         state;        /* AioFiberState */
 #ifdef AIO_FIBER_ASAN
   guint8        *asan_low;     /* lowest stack address used when it left */
@@ -1035,6 +1039,201 @@ aio_fiber_stack_release (AioFiberStack *stack,
   aio_fiber_stack_destroy (stack);
 }
 
+/* Stack overflows
+ *
+ * An overflow of a guarded stack faults in the guard below it.  Without
+ * help that is a bare SIGSEGV, as if any pointer had gone wrong.  So the
+ * first resume on a thread installs (once per process) a SIGSEGV handler
+ * that recognises a fault of the running fiber below its stack, names the
+ * fiber (its task, through the describe function) and its stack size,
+ * says how to raise it, and aborts.  Every other SIGSEGV goes to the
+ * handler that was there before (or the default action).  A handler
+ * cannot run on the stack that overflowed, so every thread that runs
+ * fibers gets an alternate signal stack, unless it has one already
+ * (sanitizers give threads theirs). */
+
+#define AIO_FIBER_ALTSTACK_SIZE (64 * 1024)
+
+static struct sigaction aio_fiber_segv_previous;
+static _Thread_local gboolean aio_fiber_thread_ready __attribute__ ((tls_model ("initial-exec")));
+
+static void aio_fiber_altstack_free (gpointer data);
+static GPrivate aio_fiber_altstack_key = G_PRIVATE_INIT (aio_fiber_altstack_free);
+
+static void
+aio_fiber_write_str (const char *s)
+{
+  gsize len = strlen (s);
+
+  while (len > 0)
+    {
+      ssize_t n = write (STDERR_FILENO, s, len);
+
+      if (n <= 0)
+        {
+          if (n < 0 && errno == EINTR)
+            continue;
+          return;
+        }
+      s += n;
+      len -= (gsize) n;
+    }
+}
+
+static void
+aio_fiber_write_size (gsize value)
+{
+  char digits[24];
+  gsize i = sizeof digits - 1;
+
+  digits[i] = '\0';
+  do
+    {
+      digits[--i] = (char) ('0' + value % 10);
+      value /= 10;
+    }
+  while (value > 0 && i > 0);
+  aio_fiber_write_str (&digits[i]);
+}
+
+static gboolean
+aio_fiber_is_overflow (AioFiber  *fiber,
+                       guint8    *address,
+                       ucontext_t *uc)
+{
+  AioFiberStack *stack = fiber->stack;
+  guint8 *low = stack->low;
+  guintptr sp = 0;
+
+#if defined(__x86_64__)
+  sp = (guintptr) uc->uc_mcontext.gregs[REG_RSP];
+#elif defined(__aarch64__)
+  sp = (guintptr) uc->uc_mcontext.sp;
+#else
+  (void) uc;
+#endif
+
+  /* The guard page (or region) right below the stack. */
+  if (address < low && address >= low - aio_fiber_page_size)
+    return TRUE;
+  /* A frame bigger than the guard jumped over it: the stack pointer is
+   * below the stack, by less than a stack's size. */
+  if (sp != 0 && sp < (guintptr) low && (guintptr) low - sp <= stack->size)
+    return TRUE;
+  /* A slab stack without a guard of its own ran down to the guard page
+   * at the bottom of its slab. */
+  if (stack->slab != NULL && !stack->slab->guarded &&
+      address >= stack->slab->map && address < stack->slab->map + aio_fiber_page_size)
+    return TRUE;
+
+  return FALSE;
+}
+
+static void
+aio_fiber_segv_handler (int        signum,
+                        siginfo_t *info,
+                        void      *context)
+{
+  AioFiber *fiber = aio_fiber_current;
+
+  if (fiber != NULL && fiber->stack != NULL &&
+      aio_fiber_is_overflow (fiber, info->si_addr, context))
+    {
+      char name[128];
+
+      aio_fiber_write_str ("aio-glib: stack overflow in ");
+      if (fiber->describe != NULL)
+        {
+          name[0] = '\0';
+          fiber->describe (fiber->user_data, name, sizeof name);
+          name[sizeof name - 1] = '\0';
+          aio_fiber_write_str ("task \"");
+          aio_fiber_write_str (name);
+          aio_fiber_write_str ("\"");
+        }
+      else
+        aio_fiber_write_str ("a fiber");
+      aio_fiber_write_str (": its stack of ");
+      aio_fiber_write_size (fiber->stack->size);
+      aio_fiber_write_str (" bytes is too small.\n"
+                           "aio-glib: give the task a bigger stack with "
+                           "aio_task_set_stack_size() before it starts, or every "
+                           "task of its loop with aio_loop_set_stack_size() "
+                           "(the default is ");
+      aio_fiber_write_size (AIO_FIBER_DEFAULT_STACK_SIZE);
+      aio_fiber_write_str (" bytes).\n");
+      abort ();
+    }
+
+  /* Not ours: as if this handler had never been installed. */
+  if (aio_fiber_segv_previous.sa_flags & SA_SIGINFO)
+    aio_fiber_segv_previous.sa_sigaction (signum, info, context);
+  else if (aio_fiber_segv_previous.sa_handler != SIG_DFL &&
+           aio_fiber_segv_previous.sa_handler != SIG_IGN)
+    aio_fiber_segv_previous.sa_handler (signum);
+  else
+    {
+      /* Returning re-runs the faulting instruction, which now gets the
+       * default action (a SIGSEGV cannot be ignored usefully). */
+      signal (signum, SIG_DFL);
+    }
+}
+
+static void
+aio_fiber_altstack_free (gpointer data)
+{
+  stack_t current;
+
+  if (sigaltstack (NULL, &current) == 0 && current.ss_sp == data)
+    {
+      stack_t off = { .ss_flags = SS_DISABLE };
+
+      sigaltstack (&off, NULL);
+    }
+  munmap (data, AIO_FIBER_ALTSTACK_SIZE);
+}
+
+/* Once per thread that resumes fibers. */
+static void
+aio_fiber_prepare_thread (void)
+{
+  static gsize installed = 0;
+  stack_t current;
+
+  aio_fiber_thread_ready = TRUE;
+
+  if (g_once_init_enter (&installed))
+    {
+      struct sigaction action;
+
+      memset (&action, 0, sizeof action);
+      action.sa_sigaction = aio_fiber_segv_handler;
+      action.sa_flags = SA_SIGINFO | SA_ONSTACK;
+      sigemptyset (&action.sa_mask);
+      sigaction (SIGSEGV, &action, &aio_fiber_segv_previous);
+      g_once_init_leave (&installed, 1);
+    }
+
+  if (sigaltstack (NULL, &current) == 0 && (current.ss_flags & SS_DISABLE))
+    {
+      void *map = mmap (NULL, AIO_FIBER_ALTSTACK_SIZE, PROT_READ | PROT_WRITE,
+                        MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+      stack_t alt;
+
+      if (map == MAP_FAILED)
+        return;
+      alt.ss_sp = map;
+      alt.ss_size = AIO_FIBER_ALTSTACK_SIZE;
+      alt.ss_flags = 0;
+      if (sigaltstack (&alt, NULL) != 0)
+        {
+          munmap (map, AIO_FIBER_ALTSTACK_SIZE);
+          return;
+        }
+      g_private_set (&aio_fiber_altstack_key, map);
+    }
+}
+
 /* Switching */
 
 #ifdef AIO_FIBER_ASAN
@@ -1287,6 +1486,8 @@ aio_fiber_resume (AioFiber  *fiber,
 
   if (fiber->state == AIO_FIBER_STATE_NEW)
     {
+      if (G_UNLIKELY (!aio_fiber_thread_ready))
+        aio_fiber_prepare_thread ();
       fiber->stack = aio_fiber_stack_acquire (fiber->stack_size);
       if (fiber->stack == NULL)
         {
@@ -1370,6 +1571,15 @@ aio_fiber_suspend (void)
                                    &fiber->asan_caller_bottom,
                                    &fiber->asan_caller_size);
 #endif
+}
+
+void
+aio_fiber_set_describe_func (AioFiber             *fiber,
+                             AioFiberDescribeFunc  func)
+{
+  g_return_if_fail (fiber != NULL);
+
+  fiber->describe = func;
 }
 
 AioFiber *

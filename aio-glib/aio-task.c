@@ -424,6 +424,30 @@ aio_task_fiber_main (gpointer user_data)
   self->body.func (self, self->data);
 }
 
+/* Names the task in its fiber's stack overflow report, from a signal
+ * handler: no allocation, as aio_task_get_name() may do. */
+static void
+aio_task_describe_fiber (gpointer  user_data,
+                         char     *buf,
+                         gsize     size)
+{
+  AioTask *self = user_data;
+  char digits[16];
+  guint n = self->number, i = sizeof digits;
+
+  if (self->extra != NULL && self->extra->name != NULL)
+    {
+      g_strlcpy (buf, self->extra->name, size);
+      return;
+    }
+  digits[--i] = '\0';
+  do
+    digits[--i] = (char) ('0' + n % 10);
+  while ((n /= 10) > 0 && i > 0);
+  g_strlcpy (buf, "Task-", size);
+  g_strlcat (buf, &digits[i], size);
+}
+
 static void
 aio_task_run_fiber (AioTask   *self,
                     AioFuture *completed)
@@ -439,6 +463,7 @@ aio_task_run_fiber (AioTask   *self,
       if (stack_size == 0)
         stack_size = _aio_loop_get_stack_size (((AioFuture *) self)->loop);
       self->fiber = aio_fiber_new (aio_task_fiber_main, self, stack_size);
+      aio_fiber_set_describe_func (self->fiber, aio_task_describe_fiber);
     }
 
   g_assert (self->resumed_with == NULL);

@@ -1183,10 +1183,49 @@ test_overflow_guard (void)
     }
 
   g_test_summary ("A fiber that overflows a guarded stack faults at once, "
-                  "with the kernel's guard regions and with a PROT_NONE page");
+                  "with the kernel's guard regions and with a PROT_NONE page, "
+                  "and the report says it was a fiber's stack and its size");
 
   /* A guard region on Linux 6.13 and later, then a PROT_NONE page. */
   trap_both_guard_kinds (FALSE);
+  g_test_trap_assert_stderr ("*aio-glib: stack overflow in a fiber: its stack "
+                             "of 65536 bytes is too small*");
+}
+
+/* /aio/fiber/overflow/task */
+
+static void
+overflow_task (AioTask  *task,
+               gpointer  user_data)
+{
+  aio_task_set_name (task, "deep-thought");
+  overflow_recurse (0);
+}
+
+static void
+test_overflow_task (gconstpointer data)
+{
+  const char *guarded_stacks = data;
+
+  if (g_test_subprocess ())
+    {
+      no_core_dumps ();
+      aio_run (overflow_task, NULL, NULL);
+      g_assert_not_reached ();
+    }
+
+  g_test_summary ("A task whose fiber overflows its stack, guarded or carved "
+                  "from a slab, is reported by name with its stack size and "
+                  "how to raise it, instead of a bare SIGSEGV or a neighbour's "
+                  "stack overwritten");
+
+  g_setenv ("AIO_FIBER_GUARDED_STACKS", guarded_stacks, TRUE);
+  g_test_trap_subprocess (NULL, 0, G_TEST_SUBPROCESS_DEFAULT);
+  g_unsetenv ("AIO_FIBER_GUARDED_STACKS");
+  g_test_trap_assert_failed ();
+  g_test_trap_assert_stderr ("*aio-glib: stack overflow in task \"deep-thought\": "
+                             "its stack of 262144 bytes is too small."
+                             "*aio_task_set_stack_size()*aio_loop_set_stack_size()*");
 }
 
 /* /aio/fiber/guard-regions */
@@ -1443,6 +1482,8 @@ main (int    argc,
   g_test_add_func ("/aio/fiber/fork", test_fork);
   g_test_add_func ("/aio/fiber/overflow/guard-page", test_overflow_guard);
   g_test_add_func ("/aio/fiber/overflow/canary", test_overflow_canary);
+  g_test_add_data_func ("/aio/fiber/overflow/task-guarded", "4096", test_overflow_task);
+  g_test_add_data_func ("/aio/fiber/overflow/task-slab", "0", test_overflow_task);
 
   return g_test_run ();
 }
