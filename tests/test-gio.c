@@ -864,6 +864,96 @@ test_export_caller_context (Fixture *f)
   g_main_context_unref (c.context);
 }
 
+
+static AioFuture *
+double_step (AioTask   *task,
+             AioFuture *completed,
+             gpointer   user_data)
+{
+  g_autoptr(GError) error = NULL;
+
+  if (completed == NULL)
+    return aio_yield_future ();
+  aio_task_return_int64 (task, 2 * GPOINTER_TO_INT (user_data));
+  return NULL;
+}
+
+static void
+body_must_not_run (AioTask  *task,
+                   gpointer  user_data)
+{
+  g_assert_not_reached ();
+}
+
+static void
+test_export_stepped_and_precancelled (Fixture *f)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GCancellable) cancelled = g_cancellable_new ();
+  GAsyncResult *res;
+  AioGioCall *call;
+
+  g_test_summary ("A stepped task exports the same way; a caller's GCancellable that is "
+                  "cancelled already cancels the task before its body runs");
+
+  call = aio_gio_call_new ();
+  aio_future_export ((AioFuture *) aio_create_stepped_task (double_step, GINT_TO_POINTER (5), NULL),
+                     NULL, my_double_async, AIO_GIO_CALL_ARGS (call));
+  res = aio_await_gio ((AioFuture *) call, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (g_task_propagate_int (G_TASK (res), &error), ==, 10);
+  g_object_unref (res);
+
+  g_cancellable_cancel (cancelled);
+  call = aio_gio_call_new ();
+  aio_future_export ((AioFuture *) aio_create_task (body_must_not_run, NULL, NULL),
+                     NULL, my_double_async, cancelled, aio_gio_call_ready, g_object_ref (call));
+  res = aio_await_gio ((AioFuture *) call, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (g_task_propagate_int (G_TASK (res), &error), ==, -1);
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+  g_object_unref (res);
+}
+
+static gpointer
+report_from_thread (gpointer user_data)
+{
+  AioGioCall *call = user_data;
+  GMainContext *context = g_main_context_new ();
+  GTask *op;
+
+  /* GIO reports to this thread's context, not the call's loop. */
+  g_main_context_push_thread_default (context);
+  op = g_task_new (NULL, aio_gio_call_get_cancellable (call), aio_gio_call_ready,
+                   g_object_ref (call));
+  g_task_return_int (op, 11);
+  g_object_unref (op);
+  while (g_main_context_pending (context))
+    g_main_context_iteration (context, FALSE);
+  g_main_context_pop_thread_default (context);
+  g_main_context_unref (context);
+  return NULL;
+}
+
+static void
+test_call_from_thread (Fixture *f)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GAsyncResult) res = NULL;
+  AioGioCall *call = aio_gio_call_new ();
+  GThread *thread;
+
+  g_test_summary ("GIO may report a call in another thread: the call completes through "
+                  "its loop's inbox and the awaiting task resumes in the loop's thread");
+
+  thread = g_thread_new ("reporter", report_from_thread, call);
+  res = aio_await_gio (g_object_ref ((AioFuture *) call), &error);
+  g_thread_join (thread);
+  g_assert_no_error (error);
+  g_assert_cmpint (g_task_propagate_int (G_TASK (res), &error), ==, 11);
+  g_object_unref (call);
+}
+
 /* ---- the _sync variant, from plain threads ---- */
 
 static void
@@ -1184,6 +1274,8 @@ main (int   argc,
   TEST ("/aio/gio/export/outcomes", test_export_outcomes);
   TEST ("/aio/gio/export/caller-cancels", test_export_caller_cancels);
   TEST ("/aio/gio/export/caller-context", test_export_caller_context);
+  TEST ("/aio/gio/export/stepped-and-precancelled", test_export_stepped_and_precancelled);
+  TEST ("/aio/gio/await/from-thread", test_call_from_thread);
   g_test_add_func ("/aio/gio/export/sync-thread", test_export_sync_thread);
   g_test_add_func ("/aio/gio/export/sync-cancel", test_export_sync_cancel);
   TEST ("/aio/gio/typed/load-bytes", test_typed_load_bytes);
