@@ -81,9 +81,21 @@ struct _AioTaskGroup
   /* Owned: the future of wait(), once asked for. */
   AioFuture  *wait;
 
+  /* GroupBinding *, owned: the objects the group is bound to
+   * (aio_task_group_bind_to_object()), until they go away or the group
+   * finishes.  Owned: why the group was cancelled when one went away. */
+  GSList     *bindings;
+  char       *gone_message;
+
   gboolean    aborting;
   gboolean    finished;
 };
+
+typedef struct
+{
+  AioTaskGroup *group;    /* unowned: the group frees its bindings */
+  GObject      *object;   /* weak */
+} GroupBinding;
 
 G_DEFINE_FINAL_TYPE (AioTaskGroup, aio_task_group, G_TYPE_OBJECT)
 
@@ -117,6 +129,7 @@ G_DEFINE_FINAL_TYPE (AioTaskGroupWait, aio_task_group_wait_future, AIO_TYPE_FUTU
 
 static void aio_task_group_abort       (AioTaskGroup *self);
 static void aio_task_group_maybe_finish (AioTaskGroup *self);
+static void aio_task_group_unbind_all   (AioTaskGroup *self);
 
 static void
 aio_task_group_wait_cancel_in_loop (gpointer object)
@@ -193,6 +206,8 @@ aio_task_group_finalize (GObject *object)
   /* Each child holds the group until it is done. */
   g_assert (self->children.length == 0);
 
+  aio_task_group_unbind_all (self);
+  g_free (self->gone_message);
   g_ptr_array_unref (self->errors);
   g_clear_object (&self->wait);
   g_clear_object (&self->loop);
@@ -276,11 +291,14 @@ aio_task_group_maybe_finish (AioTaskGroup *self)
     return;
 
   self->finished = TRUE;
+  aio_task_group_unbind_all (self);
 
   if (self->errors->len > 0)
     _aio_sync_reject (self->wait, aio_task_group_build_error (self), FALSE);
   else if (wait->cancel_requested)
     _aio_sync_reject (self->wait, _aio_future_new_cancelled_error (wait->cancel_message), FALSE);
+  else if (self->gone_message != NULL)
+    _aio_sync_reject (self->wait, _aio_future_new_cancelled_error (self->gone_message), FALSE);
   else
     _aio_sync_resolve (self->wait, FALSE);
 
@@ -530,4 +548,78 @@ aio_task_group_is_aborting (AioTaskGroup *group)
   g_return_val_if_fail (AIO_IS_TASK_GROUP (group), FALSE);
 
   return group->aborting;
+}
+
+/* ---- binding to an object ------------------------------------------------ */
+
+static void
+group_binding_object_gone (gpointer  data,
+                           GObject  *where_the_object_was)
+{
+  GroupBinding *binding = data;
+  AioTaskGroup *self = binding->group;
+
+  self->bindings = g_slist_remove (self->bindings, binding);
+  g_free (binding);
+
+  if (self->finished || self->gone_message != NULL)
+    return;
+
+  /* The object is being disposed: its type is still there to name. */
+  self->gone_message = g_strdup_printf (_("The %s the task group was bound to went away"),
+                                        G_OBJECT_TYPE_NAME (where_the_object_was));
+  g_object_ref (self);
+  aio_task_group_abort (self);
+  aio_task_group_maybe_finish (self);
+  g_object_unref (self);
+}
+
+static void
+aio_task_group_unbind_all (AioTaskGroup *self)
+{
+  while (self->bindings != NULL)
+    {
+      GroupBinding *binding = self->bindings->data;
+
+      self->bindings = g_slist_delete_link (self->bindings, self->bindings);
+      g_object_weak_unref (binding->object, group_binding_object_gone, binding);
+      g_free (binding);
+    }
+}
+
+/**
+ * aio_task_group_bind_to_object:
+ * @group: an [class@Aio.TaskGroup]
+ * @object: (type GObject.Object): the object @group works for: a window,
+ *   a widget, a document
+ *
+ * Ties @group to @object's lifetime: when @object goes away (is disposed,
+ * as a destroyed GTK window or widget is, or finalized), every task of
+ * @group is cancelled, as cancelling its wait does: tasks created later
+ * are cancelled at once, and the wait completes cancelled, with a message
+ * that names @object's type, once they are all done (unless some failed:
+ * errors win). A group that finishes first lets go of @object at once.
+ *
+ * Neither keeps the other alive. @object must go away in the thread of
+ * @group's loop, as GTK widgets do.
+ *
+ * Since: 1.0
+ */
+void
+aio_task_group_bind_to_object (AioTaskGroup *group,
+                               gpointer      object)
+{
+  GroupBinding *binding;
+
+  g_return_if_fail (AIO_IS_TASK_GROUP (group));
+  g_return_if_fail (G_IS_OBJECT (object));
+
+  if (group->finished)
+    return;
+
+  binding = g_new0 (GroupBinding, 1);
+  binding->group = group;
+  binding->object = object;
+  g_object_weak_ref (object, group_binding_object_gone, binding);
+  group->bindings = g_slist_prepend (group->bindings, binding);
 }

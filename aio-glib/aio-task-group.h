@@ -40,5 +40,8 @@ AIO_AVAILABLE_IN_1_0
 guint         aio_task_group_get_n_pending        (AioTaskGroup   *group);
 AIO_AVAILABLE_IN_1_0
 gboolean      aio_task_group_is_aborting          (AioTaskGroup   *group);
+AIO_AVAILABLE_IN_1_0
+void          aio_task_group_bind_to_object       (AioTaskGroup   *group,
+                                                   gpointer        object);
 
 G_END_DECLS

@@ -108,6 +108,9 @@ AIO_AVAILABLE_IN_1_0
 gboolean      aio_task_cancel              (AioTask        *task,
                                             const char     *message);
 AIO_AVAILABLE_IN_1_0
+void          aio_task_bind_to_object      (AioTask        *task,
+                                            gpointer        object);
+AIO_AVAILABLE_IN_1_0
 guint         aio_task_cancelling          (AioTask        *task);
 AIO_AVAILABLE_IN_1_0
 guint         aio_task_uncancel            (AioTask        *task);
