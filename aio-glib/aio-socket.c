@@ -543,6 +543,12 @@ op_start (AioSocketOp *op,
     goto failed;
 
   slot = op_is_reader (op) ? &state->reader : &state->writer;
+
+  /* One cancelled from another thread, that no event has come for since:
+   * it only waits to be dropped. */
+  if (*slot != NULL && g_atomic_int_get (&((AioFuture *) *slot)->claimed) != 0)
+    op_detach (*slot);
+
   if (*slot != NULL)
     {
       g_set_error_literal (&error, G_IO_ERROR, G_IO_ERROR_PENDING,

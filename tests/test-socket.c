@@ -348,6 +348,36 @@ test_last_reference (Fixture *f)
   g_assert_null (b);
 }
 
+static gpointer
+cancel_in_thread (gpointer data)
+{
+  g_assert_true (aio_future_cancel (data, NULL));
+  return NULL;
+}
+
+static void
+test_cancel_other_thread (Fixture *f)
+{
+  g_autoptr(GSocket) a = NULL;
+  g_autoptr(GSocket) b = NULL;
+  g_autoptr(GError) error = NULL;
+  char buffer[8];
+  AioFuture *pending;
+
+  g_test_summary ("A receive cancelled from another thread is cancelled; the next "
+                  "receive on the socket takes its place and gets the data");
+
+  socket_pair (&a, &b);
+  pending = aio_socket_receive (b, buffer, sizeof buffer);
+  g_thread_join (g_thread_new ("canceller", cancel_in_thread, pending));
+  g_assert_false (aio_await (pending, &error));
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+
+  send_all (a, "next");
+  g_assert_cmpint (receive (b, buffer, sizeof buffer), ==, 4);
+  g_assert_cmpmem (buffer, 4, "next", 4);
+}
+
 static void
 test_pending (Fixture *f)
 {
@@ -765,6 +795,7 @@ main (int   argc,
   TEST ("/aio/socket/cancel/task", test_cancel_task);
   TEST ("/aio/socket/cancel/wait-for", test_cancel_wait_for);
   TEST ("/aio/socket/cancel/future", test_cancel_future);
+  TEST ("/aio/socket/cancel/other-thread", test_cancel_other_thread);
   TEST ("/aio/socket/pending", test_pending);
   TEST ("/aio/socket/last-reference", test_last_reference);
   TEST ("/aio/socket/send-all-large", test_send_all_large);
