@@ -87,6 +87,25 @@ class RunTest(AioTestCase):
         Aio.run(main())
         self.assertEqual(ran, [True])
 
+    def test_task_bound_to_object(self):
+        # A task started for a window ends with it: bind_to_object()
+        # cancels the task (CancelledError) when the object goes away.
+        from gi.repository import GObject
+
+        async def main():
+            obj = GObject.Object()
+
+            async def sleeper():
+                await Aio.sleep(60)
+            task = Aio.create_task(sleeper())
+            task.bind_to_object(obj)
+            await Aio.sleep(0.001)
+            del obj
+            with self.assertRaises(Aio.CancelledError) as raised:
+                await task
+            return str(raised.exception)
+        self.assertEqual(Aio.run(main()), 'The GObject the task was bound to went away')
+
     def test_new_loop_each_time_closed_after(self):
         loops = []
 
