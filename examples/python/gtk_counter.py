@@ -3,8 +3,12 @@
 #
 # A clock ticks in the window from a task that never blocks; "Count" starts
 # a slow job (a count with a pause after each step, and a blocking sum run
-# on a worker thread with Aio.to_thread) and "Cancel" stops it, at whichever
-# await it stands.  GTK's own main loop runs the tasks: it iterates the
+# on a worker thread with Aio.to_thread) under a time limit (Aio.wait_for),
+# and "Cancel" stops it, at whichever await it stands.  Closing the window
+# cancels its tasks.  (They are bound to the window too, with
+# Task.bind_to_object, which cancels them when the window is disposed; but
+# from Python the tasks' coroutines hold the window, so it is only
+# disposed once they end: cancel them on close-request.)  GTK's own main loop runs the tasks: it iterates the
 # default GMainContext, whose Aio loop does the work, so there is no
 # Aio.run() here, only Aio.create_task() from signal handlers.
 #
@@ -25,7 +29,7 @@ import gi
 
 gi.require_version('Aio', '1.0')
 gi.require_version('Gtk', '4.0')
-from gi.repository import Aio, Gtk  # noqa: E402
+from gi.repository import Aio, Gio, Gtk  # noqa: E402
 
 
 def blocking_sum(n):
@@ -38,10 +42,11 @@ def blocking_sum(n):
 
 class CounterWindow(Gtk.ApplicationWindow):
 
-    def __init__(self, app):
+    def __init__(self, app, limit=30.0):
         super().__init__(application=app, title='aio-glib counter')
         self.set_default_size(320, 160)
         self.job = None
+        self.limit = limit
 
         box = Gtk.Box(orientation=Gtk.Orientation.VERTICAL, spacing=8,
                       margin_top=12, margin_bottom=12, margin_start=12, margin_end=12)
@@ -61,6 +66,7 @@ class CounterWindow(Gtk.ApplicationWindow):
 
         # Runs as long as the window does: it shows the loop never stalls.
         self.ticker = Aio.create_task(self.tick())
+        self.ticker.bind_to_object(self)
         self.connect('close-request', self.on_close)
 
     async def tick(self):
@@ -70,15 +76,21 @@ class CounterWindow(Gtk.ApplicationWindow):
             await Aio.sleep(0.1)
 
     async def count(self, steps):
+        for i in range(1, steps + 1):
+            self.status.set_label('Counting: %d of %d' % (i, steps))
+            self.progress.set_fraction(i / steps)
+            await Aio.sleep(0.2)
+        self.status.set_label('Summing on a worker thread...')
+        return await Aio.to_thread(blocking_sum, 3_000_000)
+
+    async def job_body(self, steps):
         try:
-            for i in range(1, steps + 1):
-                self.status.set_label('Counting: %d of %d' % (i, steps))
-                self.progress.set_fraction(i / steps)
-                await Aio.sleep(0.2)
-            self.status.set_label('Summing on a worker thread...')
-            total = await Aio.to_thread(blocking_sum, 3_000_000)
+            total = await Aio.wait_for(self.count(steps), self.limit)
             self.status.set_label('Done: the sum is %d' % total)
             return total
+        except TimeoutError:
+            self.status.set_label('Stopped at the time limit (%g s)' % self.limit)
+            return None
         except Aio.CancelledError:
             self.status.set_label('Cancelled')
             raise
@@ -89,16 +101,17 @@ class CounterWindow(Gtk.ApplicationWindow):
     def on_count(self, button):
         self.count_button.set_sensitive(False)
         self.cancel_button.set_sensitive(True)
-        self.job = Aio.create_task(self.count(10), name='count')
+        self.job = Aio.create_task(self.job_body(10), name='count')
+        self.job.bind_to_object(self)
 
     def on_cancel(self, button):
         if self.job is not None:
             self.job.cancel('the Cancel button')
 
     def on_close(self, window):
-        self.ticker.cancel()
+        self.ticker.cancel('the window was closed')
         if self.job is not None:
-            self.job.cancel()
+            self.job.cancel('the window was closed')
         return False
 
 
@@ -117,13 +130,24 @@ async def self_test(window, app):
     window.count_button.emit('clicked')                        # again, to the end
     total = await window.job
     seen.append(total == blocking_sum(3_000_000))
+    window.limit = 0.5                                         # the time limit
+    window.count_button.emit('clicked')
+    seen.append(await window.job is None)
+    seen.append(window.status.get_label().startswith('Stopped at the time limit'))
+    window.count_button.emit('clicked')                        # closing cancels
+    job, ticker = window.job, window.ticker
+    await Aio.sleep(0.05)
+    window.close()
+    await Aio.sleep(0.05)
+    seen.append(job.cancelled() and ticker.cancelled())
     print('self-test:', 'ok' if all(seen) else 'FAILED %r' % (seen,), flush=True)
     app.exit_status = 0 if all(seen) else 1
-    window.close()
+    app.release()
 
 
 def main(argv):
-    app = Gtk.Application(application_id='org.example.AioCounter')
+    app = Gtk.Application(application_id='org.example.AioCounter',
+                          flags=Gio.ApplicationFlags.NON_UNIQUE)
     app.exit_status = 0
     testing = '--self-test' in argv
 
@@ -131,6 +155,7 @@ def main(argv):
         window = CounterWindow(app)
         window.present()
         if testing:
+            app.hold()   # until the self-test is over, the window or not
             Aio.create_task(self_test(window, app))
 
     app.connect('activate', on_activate)
