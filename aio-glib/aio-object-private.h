@@ -12,26 +12,35 @@ G_BEGIN_DECLS
 /* g_object_ref() and g_object_unref() check the instance's type (a call
  * into GType per reference) and look for toggle references on every
  * change; on a pingpong round trip that was a third of the instructions.
- * These two do the same for the common case and defer to GObject for the
- * rest:
+ * These two change the count themselves only where GObject would do
+ * nothing else:
  *
- *  - an object whose qdata is empty (no data, no weak or toggle
- *    references: GObject keeps all of them there, and keeps flags in the
- *    low bits of the same pointer) only has its count changed, exactly
- *    as g_object_ref() and g_object_unref() would change it;
- *  - the last reference (dispose and finalize) and any object that has
- *    qdata go through GObject.
+ *  - a reference taken when there are already two or more, and a
+ *    reference dropped when three or more are left, never cross the
+ *    transitions GObject acts on: 1 <-> 2 is where a toggle reference's
+ *    notification fires (PyGObject and GJS add toggle references from
+ *    any thread, at any time), 1 -> 0 is dispose and finalize;
+ *  - everything else goes through GObject.
+ *
+ * The count is changed by compare-and-swap from a value seen to be in
+ * range, so a toggle reference added by another thread between the check
+ * and the change cannot be missed: the change fails and is retried, or
+ * goes to GObject, which does the transition and its notification under
+ * its own rules.  Weak references and object data only matter at
+ * dispose, which always goes through GObject.
  *
  * Internal code only, on objects it knows to be GObjects. */
 static inline gpointer
 _aio_ref (gpointer object)
 {
-  GObject *o = object;
+  gint *count = (gint *) &((GObject *) object)->ref_count;
+  gint old = g_atomic_int_get (count);
 
-  if (G_LIKELY (g_atomic_pointer_get (&o->qdata) == NULL))
+  while (old >= 2)
     {
-      g_atomic_int_inc ((gint *) &o->ref_count);
-      return object;
+      if (__atomic_compare_exchange_n (count, &old, old + 1, TRUE,
+                                       __ATOMIC_RELAXED, __ATOMIC_RELAXED))
+        return object;
     }
   return g_object_ref (object);
 }
@@ -39,19 +48,16 @@ _aio_ref (gpointer object)
 static inline void
 _aio_unref (gpointer object)
 {
-  GObject *o = object;
+  gint *count = (gint *) &((GObject *) object)->ref_count;
+  gint old = g_atomic_int_get (count);
 
-  if (G_LIKELY (g_atomic_pointer_get (&o->qdata) == NULL))
+  while (old >= 3)
     {
-      gint old = g_atomic_int_get ((gint *) &o->ref_count);
-
-      while (old > 1)
-        {
-          if (__atomic_compare_exchange_n ((gint *) &o->ref_count, &old, old - 1,
-                                           FALSE, __ATOMIC_SEQ_CST,
-                                           __ATOMIC_SEQ_CST))
-            return;
-        }
+      /* Release: what this thread did to the object happens before
+       * whoever drops the last reference and finalizes it. */
+      if (__atomic_compare_exchange_n (count, &old, old - 1, TRUE,
+                                       __ATOMIC_RELEASE, __ATOMIC_RELAXED))
+        return;
     }
   g_object_unref (object);
 }

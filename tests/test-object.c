@@ -1,0 +1,77 @@
+/* test-object.c: the library's own reference counting (aio-object-private.h)
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+#include "config.h"
+
+#include <glib-object.h>
+
+#include "aio-object-private.h"
+
+/* What the toggle notifications said last: TRUE when the toggle reference
+ * was left alone (PyGObject then holds its wrapper weakly), FALSE when
+ * somebody else took a reference again. */
+typedef struct
+{
+  gint last;        /* -1 before any */
+  gint n_true;
+  gint n_false;
+} Toggles;
+
+static void
+toggle_notify (gpointer  data,
+               GObject  *object,
+               gboolean  is_last_ref)
+{
+  Toggles *t = data;
+
+  t->last = is_last_ref;
+  if (is_last_ref)
+    t->n_true++;
+  else
+    t->n_false++;
+}
+
+static void
+test_toggle_notifications (void)
+{
+  Toggles t = { -1, 0, 0 };
+  GObject *object = g_object_new (G_TYPE_OBJECT, NULL);
+
+  g_test_summary ("With a toggle reference as the only other reference, "
+                  "_aio_ref() and _aio_unref() fire its notifications as "
+                  "g_object_ref() and g_object_unref() do: the 1 <-> 2 "
+                  "transitions always go through GObject, whatever the "
+                  "object's data looked like a moment before");
+
+  g_object_add_toggle_ref (object, toggle_notify, &t);
+  g_object_unref (object);
+  g_assert_cmpint (t.last, ==, TRUE);
+
+  for (guint i = 0; i < 100; i++)
+    {
+      _aio_ref (object);
+      g_assert_cmpint (t.last, ==, FALSE);
+      _aio_ref (object);
+      _aio_unref (object);
+      g_assert_cmpint (t.last, ==, FALSE);
+      _aio_unref (object);
+      g_assert_cmpint (t.last, ==, TRUE);
+    }
+  g_assert_cmpint (t.n_true, ==, 101);
+  g_assert_cmpint (t.n_false, ==, 100);
+
+  g_object_remove_toggle_ref (object, toggle_notify, &t);
+}
+
+int
+main (int    argc,
+      char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+
+  g_test_add_func ("/aio/object/toggle-notifications", test_toggle_notifications);
+
+  return g_test_run ();
+}
