@@ -122,6 +122,46 @@ test_run_in_main_loop (void)
 }
 
 static void
+bound_sleeper (AioTask  *task,
+               gpointer  user_data)
+{
+  g_autoptr(GError) error = NULL;
+
+  if (!aio_await (aio_sleep (60), &error))
+    aio_task_return_error (task, g_steal_pointer (&error));
+}
+
+static void
+drop_object (gpointer user_data)
+{
+  g_object_unref (user_data);
+}
+
+static void
+test_bound_object_gone (void)
+{
+  g_autoptr(AioLoop) loop = NULL;
+  AioTask *task;
+  GObject *object;
+
+  g_test_summary ("The cancellation of a task whose object went away is in German");
+
+  if (!need_german ())
+    return;
+
+  loop = aio_loop_new ();
+  object = g_object_new (G_TYPE_OBJECT, NULL);
+  task = aio_loop_create_task (loop, bound_sleeper, NULL, NULL);
+  aio_task_bind_to_object (task, object);
+  aio_handle_unref (aio_loop_call_later (loop, 0.001, drop_object, object, NULL));
+  g_assert_false (aio_loop_run_until_complete (loop, AIO_FUTURE (task), NULL));
+  g_assert_cmpstr (aio_future_get_error (AIO_FUTURE (task))->message, ==,
+                   "Das GObject, an das der Task gebunden war, ist verschwunden");
+  g_object_unref (task);
+  aio_loop_close (loop);
+}
+
+static void
 test_queue_full (void)
 {
   g_autoptr(GError) error = NULL;
@@ -325,6 +365,7 @@ main (int   argc,
   g_test_add_func ("/aio/i18n/bound", test_bound);
   g_test_add_func ("/aio/i18n/loop-closed", test_loop_closed);
   g_test_add_func ("/aio/i18n/run-in-main-loop", test_run_in_main_loop);
+  g_test_add_func ("/aio/i18n/bound-object-gone", test_bound_object_gone);
   g_test_add_func ("/aio/i18n/queue-full", test_queue_full);
   g_test_add_func ("/aio/i18n/not-in-task", test_not_in_task);
   g_test_add_func ("/aio/i18n/timed-out", test_timed_out);
