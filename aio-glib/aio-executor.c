@@ -69,6 +69,7 @@
 #include "aio-executor.h"
 #include "aio-future-private.h"
 #include "aio-loop-private.h"
+#include "aio-recycle-private.h"
 
 static GQuark quark_shut_down;
 static GQuark quark_default_executor;
@@ -121,8 +122,10 @@ typedef struct
 
 /* Every job needs a GCancellable, and making and finalizing one costs
  * more than the rest of a short job's trip to a worker and back.  One that
- * nobody else kept a reference to and that was never cancelled is as good
- * as new, so it goes back to a small shared stack for the next job. */
+ * nobody else kept a reference to, that was never cancelled and that has
+ * no handler left connected is as good as new (see
+ * aio-recycle-private.h), so it goes back to a small shared stack for the
+ * next job. */
 #define CANCELLABLE_CACHE_MAX 64
 
 G_LOCK_DEFINE_STATIC (cancellable_cache);
@@ -145,8 +148,7 @@ cancellable_take (void)
 static void
 cancellable_give_back (GCancellable *cancellable)
 {
-  if (g_atomic_int_get (&G_OBJECT (cancellable)->ref_count) == 1 &&
-      !g_cancellable_is_cancelled (cancellable))
+  if (_aio_recycle_cancellable_ok (cancellable))
     {
       G_LOCK (cancellable_cache);
       if (cancellable_cache_len < CANCELLABLE_CACHE_MAX)

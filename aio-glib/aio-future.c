@@ -56,6 +56,7 @@
 #include "aio-error-private.h"
 #include "aio-future-private.h"
 #include "aio-loop-private.h"
+#include "aio-recycle-private.h"
 #include "aio-task.h"
 
 G_DEFINE_TYPE (AioFuture, aio_future, G_TYPE_OBJECT)
@@ -196,14 +197,14 @@ _aio_is_future_slow (gconstpointer instance)
 /* Futures are made and dropped at a high rate (every sleep, every queue
  * wait, every executor job), and constructing then finalizing a GObject
  * costs several times what the rest of a future's life does.  So a future
- * whose last reference goes away in a loop's thread is not finalized but
- * kept, reset, in a small per-thread pool of its type, and handed out
- * again by the constructors.  GObject allows this: an object that
- * dispose() refers again is not finalized.  Only futures nothing else
- * knows about are kept: no qdata but GObject's own notification queue (so
- * no weak pointers, toggle references of language bindings or object
- * data), of a type that can reset itself (plain AioFuture, or a subclass
- * with a recycle() hook), and never while the thread is going away. */
+ * whose last reference the library itself drops (_aio_future_unref()) in
+ * a loop's thread is not finalized but kept, reset, in a small per-thread
+ * pool of its type, and handed out again by the constructors.  Only
+ * futures nothing else knows about are kept (aio-recycle-private.h: no
+ * other reference, no qdata at all, so no weak pointers, toggle
+ * references of language bindings or object data), of a type that can
+ * reset itself (plain AioFuture, or a subclass with a recycle() hook),
+ * and never while the thread is going away. */
 #define AIO_FUTURE_POOL_MAX   256
 #define AIO_FUTURE_POOL_TYPES 4
 
@@ -275,43 +276,17 @@ future_pool_for (GType    type,
   return NULL;
 }
 
-static void
-count_foreign_qdata (GQuark   key,
-                     gpointer data,
-                     gpointer user_data)
-{
-  static GQuark notify_queue;
-
-  /* GObject itself leaves its (empty) notification queue behind after
-   * construction; anything else is somebody's. */
-  if (notify_queue == 0)
-    notify_queue = g_quark_from_static_string ("GObject-notify-queue");
-  if (key != notify_queue)
-    (*(guint *) user_data)++;
-}
-
-/* Puts @self, whose last reference is being dropped, back in its type's
- * pool.  From dispose() (@from_dispose), GObject's unref is under way and
- * expects us to take a reference back; from _aio_future_unref(), the
- * caller's reference becomes the pool's. */
+/* Puts @self, whose last reference the caller holds, back in its type's
+ * pool; the caller's reference becomes the pool's. */
 static gboolean
-aio_future_recycle (AioFuture *self,
-                    gboolean   from_dispose)
+aio_future_recycle (AioFuture *self)
 {
   AioFutureClass *klass = AIO_FUTURE_GET_CLASS (self);
   FuturePool *pool;
-  guint foreign = 0;
 
   if (_aio_loop_current == NULL ||
       (klass->recycle == NULL && G_OBJECT_TYPE (self) != AIO_TYPE_FUTURE))
     return FALSE;
-
-  if (((GObject *) self)->qdata != NULL)
-    {
-      g_datalist_foreach (&((GObject *) self)->qdata, count_foreign_qdata, &foreign);
-      if (foreign > 0)
-        return FALSE;
-    }
 
   if (future_pools != NULL && future_pools->draining)
     return FALSE;
@@ -326,8 +301,6 @@ aio_future_recycle (AioFuture *self,
   aio_future_release (self);
   memset ((char *) self + sizeof (GObject), 0, sizeof (AioFuture) - sizeof (GObject));
 
-  if (from_dispose)
-    _aio_ref (self);
   self->link.next = (AioLink *) pool->head;
   pool->head = self;
   pool->length++;
@@ -335,18 +308,17 @@ aio_future_recycle (AioFuture *self,
 }
 
 /* Drops a reference on @self.  When it is the last one and nothing else
- * knows the future, it goes straight back to its pool: going through
- * g_object_unref() would cost GObject's dispose machinery (the
- * notification queue it freezes and thaws around dispose()), more than
- * the rest of a queue wait.  The library's hot paths (awaits, steps)
- * drop futures with this. */
+ * knows the future (aio-recycle-private.h), it goes straight back to its
+ * pool instead of through g_object_unref(), dispose and finalize.  The
+ * library's hot paths (awaits, steps) drop futures with this; a future
+ * whose last reference is dropped elsewhere (user code, bindings) is
+ * finalized as any GObject: reviving it in dispose() would mean telling
+ * GObject's own qdata (its notification queue, frozen around dispose)
+ * from everybody else's by its private name. */
 void
 _aio_future_unref (AioFuture *self)
 {
-  GObject *object = (GObject *) self;
-
-  if (g_atomic_int_get (&object->ref_count) == 1 && object->qdata == NULL &&
-      aio_future_recycle (self, FALSE))
+  if (_aio_recycle_object_is_private (self) && aio_future_recycle (self))
     return;
 
   _aio_unref (self);
@@ -379,14 +351,6 @@ _aio_future_new_of_type (GType type)
   return self;
 }
 
-static void
-aio_future_dispose (GObject *object)
-{
-  if (aio_future_recycle ((AioFuture *) object, TRUE))
-    return;
-
-  G_OBJECT_CLASS (aio_future_parent_class)->dispose (object);
-}
 
 /* A future made with g_object_new() from outside the library (a language
  * binding's default constructor, say) gets the running loop, else the
@@ -418,7 +382,6 @@ aio_future_class_init (AioFutureClass *klass)
   GObjectClass *object_class = G_OBJECT_CLASS (klass);
 
   object_class->constructed = aio_future_constructed;
-  object_class->dispose = aio_future_dispose;
   object_class->finalize = aio_future_finalize;
   klass->cancel = aio_future_real_cancel;
 }

@@ -8,6 +8,7 @@
 #include <glib-object.h>
 
 #include "aio-object-private.h"
+#include "aio-recycle-private.h"
 
 /* What the toggle notifications said last: TRUE when the toggle reference
  * was left alone (PyGObject then holds its wrapper weakly), FALSE when
@@ -65,6 +66,63 @@ test_toggle_notifications (void)
   g_object_remove_toggle_ref (object, toggle_notify, &t);
 }
 
+/* /aio/object/recycle/cancellable */
+
+static void
+on_cancelled (GCancellable *cancellable,
+              gpointer      user_data)
+{
+}
+
+static void
+test_recycle_cancellable (void)
+{
+  GCancellable *cancellable = g_cancellable_new ();
+  GCancellable *other = g_cancellable_new ();
+  gulong handler;
+  gpointer weak = cancellable;
+
+  g_test_summary ("A GCancellable that was handed to user code is reused only "
+                  "when nothing of theirs can still be attached: no other "
+                  "reference, no handler (even blocked), no weak pointer or "
+                  "data, never cancelled");
+
+  g_assert_true (_aio_recycle_cancellable_ok (cancellable));
+
+  handler = g_signal_connect (cancellable, "cancelled", G_CALLBACK (on_cancelled), NULL);
+  g_assert_false (_aio_recycle_cancellable_ok (cancellable));
+  g_signal_handler_block (cancellable, handler);
+  g_assert_false (_aio_recycle_cancellable_ok (cancellable));
+  g_signal_handler_disconnect (cancellable, handler);
+  g_assert_true (_aio_recycle_cancellable_ok (cancellable));
+
+  /* A handler on another GCancellable is not this one's. */
+  handler = g_signal_connect (other, "cancelled", G_CALLBACK (on_cancelled), NULL);
+  g_assert_true (_aio_recycle_cancellable_ok (cancellable));
+  g_signal_handler_disconnect (other, handler);
+
+  g_object_ref (cancellable);
+  g_assert_false (_aio_recycle_cancellable_ok (cancellable));
+  g_object_unref (cancellable);
+
+  /* (Once it had qdata it is not reused again: GLib may keep the emptied
+   * list, and any qdata at all is enough to refuse.) */
+
+  g_object_add_weak_pointer (G_OBJECT (cancellable), &weak);
+  g_assert_false (_aio_recycle_cancellable_ok (cancellable));
+  g_object_remove_weak_pointer (G_OBJECT (cancellable), &weak);
+
+  g_object_set_data (G_OBJECT (cancellable), "user-data", cancellable);
+  g_assert_false (_aio_recycle_cancellable_ok (cancellable));
+  g_object_set_data (G_OBJECT (cancellable), "user-data", NULL);
+
+  g_cancellable_cancel (cancellable);
+  g_assert_false (_aio_recycle_cancellable_ok (cancellable));
+
+  g_object_unref (cancellable);
+  g_object_unref (other);
+}
+
 int
 main (int    argc,
       char **argv)
@@ -72,6 +130,7 @@ main (int    argc,
   g_test_init (&argc, &argv, NULL);
 
   g_test_add_func ("/aio/object/toggle-notifications", test_toggle_notifications);
+  g_test_add_func ("/aio/object/recycle/cancellable", test_recycle_cancellable);
 
   return g_test_run ();
 }
