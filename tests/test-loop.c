@@ -811,7 +811,7 @@ test_timers_many_pending (Fixture       *f,
   before_id = g_source_attach (before, context);
 
   for (guint i = 0; i < n; i++)
-    sleeps[i] = aio_loop_sleep (f->loop, 10.0 + i * 1e-3);
+    sleeps[i] = aio_loop_sleep (f->loop, 3600.0 + i * 1e-3);
 
   /* Source ids are handed out per context, in increasing order: had the
    * sleeps attached sources, the next id would be far above. */
