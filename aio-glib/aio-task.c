@@ -73,7 +73,7 @@
 #include "aio-fiber-private.h"
 #include "aio-future-private.h"
 #include "aio-loop-private.h"
-#include "aio-task.h"
+#include "aio-task-private.h"
 
 /* What most tasks never use, allocated when first needed, so that a task
  * costs less memory: a program may keep a hundred thousand of them. */
@@ -1139,6 +1139,12 @@ aio_task_cancel (AioTask    *task,
   g_return_val_if_fail (AIO_IS_TASK (task), FALSE);
 
   return aio_future_cancel ((AioFuture *) task, message);
+}
+
+gboolean
+_aio_task_cancel_is_pending (AioTask *task)
+{
+  return task->must_cancel;
 }
 
 /**

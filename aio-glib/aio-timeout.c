@@ -66,6 +66,7 @@
 
 #include "aio-error.h"
 #include "aio-future-private.h"
+#include "aio-task-private.h"
 #include "aio-timeout.h"
 #include "aio-waiter-private.h"
 
@@ -309,6 +310,7 @@ aio_timeout_exit_internal (AioTimeout  *scope,
                            gboolean     unset_is_success)
 {
   gboolean handled = FALSE;
+  gboolean unseen = FALSE;
   gboolean ok;
 
   if (scope->state == TIMEOUT_EXITED || scope->state == TIMEOUT_EXPIRED)
@@ -329,6 +331,11 @@ aio_timeout_exit_internal (AioTimeout  *scope,
   if (scope->state == TIMEOUT_EXPIRING)
     {
       scope->state = TIMEOUT_EXPIRED;
+      /* The deadline fired after what the body waited for had completed:
+       * the body got that outcome (an item, a lock) and never saw the
+       * cancellation, which is taken back here.  It succeeded, as in
+       * asyncio, whatever its error location says. */
+      unseen = _aio_task_cancel_is_pending (scope->task);
       /* asyncio: "Since there are no new cancel requests, we're handling
        * this." */
       handled = aio_task_uncancel (scope->task) <= scope->cancelling;
@@ -345,7 +352,7 @@ aio_timeout_exit_internal (AioTimeout  *scope,
           g_clear_error (error);
           timed_out = TRUE;
         }
-      else if (handled && *error == NULL && !unset_is_success)
+      else if (handled && *error == NULL && !unset_is_success && !unseen)
         timed_out = TRUE;
 
       if (timed_out)
@@ -354,7 +361,7 @@ aio_timeout_exit_internal (AioTimeout  *scope,
       ok = *error == NULL;
     }
   else
-    ok = !handled;
+    ok = !handled || unseen;
 
   g_clear_object (&scope->task);
   g_object_unref (scope);
@@ -380,14 +387,17 @@ aio_timeout_exit_internal (AioTimeout  *scope,
  * whether it held the body's `G_IO_ERROR_CANCELLED` or nothing: a body
  * error that was cleared before the call still counts as a timeout, never
  * as a success. Any other error, and a cancellation that came from
- * elsewhere, is left as it is. (asyncio lets a body that caught the
+ * elsewhere, is left as it is. A deadline that fired after the future the
+ * body awaited had completed never reached the body, which got that
+ * future's outcome (a queue's item, a lock): it is taken back, and the
+ * body's success stands. (asyncio lets a body that caught the
  * cancellation and ended normally succeed; to get that, say whether the
  * body was cancelled with [method@Aio.Timeout.exit_with], which follows
  * GLib's convention for @error.)
  *
  * Returns: %TRUE when the body counts as a success: the deadline did not
- *   fire, or was not the scope's to report, and `*error` is unset on
- *   return
+ *   fire, was not the scope's to report, or never reached the body, and
+ *   `*error` is unset on return
  *
  * Since: 1.0
  */

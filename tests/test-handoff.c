@@ -701,6 +701,108 @@ static const Case cases[] = {
     task_check, task_finish },
 };
 
+/* ==== a timeout scope ===================================================== */
+
+/* The task under test waits at a barrier inside a timeout scope; the
+ * scope's deadline fires after the round let it go, before it resumes. */
+typedef struct
+{
+  AioBarrier *barrier;
+  AioFuture  *wait;       /* the task's, a reference */
+  AioTimeout *scope;
+  gint64      index;
+  gboolean    resumed;
+  gboolean    exit_ok;
+  GError     *error;
+  guint       step;
+} ScopeCtx;
+
+static void
+scope_fiber (AioTask  *task,
+             gpointer  user_data)
+{
+  ScopeCtx *ctx = user_data;
+
+  ctx->scope = aio_timeout_enter (LONG_SLEEP);
+  ctx->wait = aio_barrier_wait (ctx->barrier);
+  ctx->index = aio_await_int64 (g_object_ref (ctx->wait), &ctx->error);
+  ctx->resumed = TRUE;
+  ctx->exit_ok = aio_timeout_exit (g_steal_pointer (&ctx->scope), &ctx->error);
+}
+
+static AioFuture *
+scope_step (AioTask   *task,
+            AioFuture *completed,
+            gpointer   user_data)
+{
+  ScopeCtx *ctx = user_data;
+
+  switch (ctx->step++)
+    {
+    case 0:
+      ctx->scope = aio_timeout_enter (LONG_SLEEP);
+      ctx->wait = aio_barrier_wait (ctx->barrier);
+      return g_object_ref (ctx->wait);
+
+    case 1:
+      ctx->resumed = TRUE;
+      if (completed == ctx->wait)
+        ctx->index = aio_future_get_int64 (completed, &ctx->error);
+      else
+        aio_future_propagate (completed, &ctx->error);
+      ctx->exit_ok = aio_timeout_exit (g_steal_pointer (&ctx->scope), &ctx->error);
+      return NULL;
+
+    default:
+      g_assert_not_reached ();
+    }
+}
+
+static void
+scope_main (Fixture *f)
+{
+  g_autoptr(GError) error = NULL;
+  ScopeCtx ctx = { 0, };
+  AioFuture *mine;
+  AioTask *task;
+
+  g_test_summary ("A timeout scope whose deadline fires after the future the body "
+                  "waited for completed, before the body resumed, never reached the "
+                  "body: the body has the outcome, and leaving the scope reports "
+                  "success, not a timeout that would have the body drop what it got");
+
+  ctx.barrier = aio_barrier_new (2);
+  if (current_stepped)
+    task = aio_create_stepped_task (scope_step, &ctx, NULL);
+  else
+    task = aio_create_task (scope_fiber, &ctx, NULL);
+  yield_n (1);
+  g_assert_nonnull (ctx.scope);
+  g_assert_false (aio_future_is_done (ctx.wait));
+
+  /* Due from the loop's next round on.  In that round the ready queue
+   * runs before the timers (its source is the loop's first): we resume
+   * and let the round go, the task's wake-up is queued for the round
+   * after, and the deadline fires in between. */
+  aio_timeout_reschedule (ctx.scope, aio_loop_time (f->loop) - 1.0);
+  yield_n (1);
+  g_assert_false (aio_timeout_expired (ctx.scope));
+  mine = aio_barrier_wait (ctx.barrier);
+
+  g_assert_true (aio_await (g_object_ref ((AioFuture *) task), &error));
+  g_assert_true (ctx.resumed);
+  g_assert_no_error (ctx.error);
+  g_assert_cmpint (ctx.index, ==, 0);
+  g_assert_true (ctx.exit_ok);
+  g_assert_cmpuint (aio_task_cancelling (task), ==, 0);
+  g_assert_cmpint (aio_await_int64 (mine, &error), ==, 1);
+
+  yield_n (1);
+  g_clear_object (&ctx.wait);
+  g_assert_finalize_object (task);
+  g_assert_finalize_object (ctx.barrier);
+}
+
 typedef struct
 {
   const Case *c;
@@ -716,6 +818,16 @@ run_case (Fixture       *f,
   current_case = r->c;
   current_stepped = r->stepped;
   aio_test_run_fiber_test (f, (gconstpointer) handoff_main);
+}
+
+static void
+run_scope_case (Fixture       *f,
+                gconstpointer  data)
+{
+  const Registration *r = data;
+
+  current_stepped = r->stepped;
+  aio_test_run_fiber_test (f, (gconstpointer) scope_main);
 }
 
 int
@@ -739,6 +851,17 @@ main (int    argc,
         g_test_add (path, Fixture, r, aio_test_fixture_setup, run_case,
                     aio_test_fixture_teardown);
       }
+
+  for (guint stepped = 0; stepped < 2; stepped++)
+    {
+      static Registration scope_registrations[2];
+      g_autofree char *path = g_strdup_printf ("/aio/handoff/timeout-scope/%s",
+                                               stepped ? "stepped" : "fiber");
+
+      scope_registrations[stepped].stepped = stepped;
+      g_test_add (path, Fixture, &scope_registrations[stepped], aio_test_fixture_setup,
+                  run_scope_case, aio_test_fixture_teardown);
+    }
 
   return g_test_run ();
 }

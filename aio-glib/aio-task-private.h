@@ -1,0 +1,17 @@
+/* aio-task-private.h: what the library knows of a task beyond its API
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+#pragma once
+
+#include "aio-task.h"
+
+G_BEGIN_DECLS
+
+/* Loop thread.  Whether @task was asked to stop and its body has not
+ * seen it yet: the cancellation comes at its next wait (what it waited
+ * for had completed before the request, and the body got that outcome). */
+gboolean _aio_task_cancel_is_pending (AioTask *task);
+
+G_END_DECLS
