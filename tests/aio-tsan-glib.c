@@ -340,6 +340,8 @@ g_object_unref (gpointer object)
     {
       __tsan_release (object);
       __tsan_acquire (object);
+      /* _aio_unref() lets go with an atomic on the count itself. */
+      __tsan_acquire (&((GObject *) object)->ref_count);
     }
   real_g_object_unref () (object);
 }
@@ -352,7 +354,11 @@ REAL (gboolean, g_atomic_ref_count_dec, (gatomicrefcount *))
 gboolean
 (g_atomic_ref_count_dec) (gatomicrefcount *arc)
 {
+  gboolean last;
+
   __tsan_release (arc);
-  __tsan_acquire (arc);
-  return real_g_atomic_ref_count_dec () (arc);
+  last = real_g_atomic_ref_count_dec () (arc);
+  if (last)
+    __tsan_acquire (arc);
+  return last;
 }
