@@ -8,7 +8,7 @@
  *             print(f"{i + 1}/{times}: hello, {name}")
  *
  *     async def main():
- *         await asyncio.gather(greet("Ada", 2, 0.01), greet("Grace", 1, 0.015))
+ *         await asyncio.gather(greet("Ada", 2, 0.2), greet("Grace", 1, 0.3))
  *
  * A task body takes one user_data pointer, as GLib callbacks do: put the
  * arguments in a struct, and give aio_create_task() the function that
@@ -78,10 +78,10 @@ main_task (AioTask  *task,
 
   if (!aio_await (aio_gather (FALSE,
                               AIO_FUTURE (aio_create_task (greet,
-                                                           greeting_new ("Ada", 2, 0.01),
+                                                           greeting_new ("Ada", 2, 0.2),
                                                            greeting_free)),
                               AIO_FUTURE (aio_create_task (greet,
-                                                           greeting_new ("Grace", 1, 0.015),
+                                                           greeting_new ("Grace", 1, 0.3),
                                                            greeting_free)),
                               NULL),
                   &error))
