@@ -790,7 +790,9 @@ aio_future_run_callbacks_link (AioLink  *link,
   self->scheduled = FALSE;
   if (!discard)
     aio_future_run_callbacks (self);
-  _aio_unref (self);
+  /* Often the last reference: a future whose callbacks let go of it goes
+   * back to its pool from here, the hot path of every hand-off. */
+  _aio_future_unref (self);
 }
 
 /* Loop thread: the completion is now visible to the loop; queue the
@@ -862,7 +864,7 @@ _aio_future_publish_now (AioFuture      *self,
     {
       _aio_ref (self);
       aio_future_run_callbacks (self);
-      _aio_unref (self);
+      _aio_future_unref (self);
     }
 }
 
