@@ -715,7 +715,22 @@ typedef struct
   gboolean    exit_ok;
   GError     *error;
   guint       step;
+  AioFuture  *mine;       /* the test's own wait at the barrier */
+  gboolean    expired;    /* the deadline had fired when the body resumed */
 } ScopeCtx;
+
+/* A loop timer due just before the scope's deadline: it lets the task's
+ * barrier wait go, and the deadline fires in the same dispatch of the
+ * loop's timers, before the task's wake-up (queued on the ready queue)
+ * runs -- whatever the machine's speed. */
+static void
+scope_release_barrier (gpointer user_data)
+{
+  ScopeCtx *ctx = user_data;
+
+  g_assert_false (aio_timeout_expired (ctx->scope));
+  ctx->mine = aio_barrier_wait (ctx->barrier);
+}
 
 static void
 scope_fiber (AioTask  *task,
@@ -727,6 +742,7 @@ scope_fiber (AioTask  *task,
   ctx->wait = aio_barrier_wait (ctx->barrier);
   ctx->index = aio_await_int64 (g_object_ref (ctx->wait), &ctx->error);
   ctx->resumed = TRUE;
+  ctx->expired = aio_timeout_expired (ctx->scope);
   ctx->exit_ok = aio_timeout_exit (g_steal_pointer (&ctx->scope), &ctx->error);
 }
 
@@ -746,6 +762,7 @@ scope_step (AioTask   *task,
 
     case 1:
       ctx->resumed = TRUE;
+      ctx->expired = aio_timeout_expired (ctx->scope);
       if (completed == ctx->wait)
         ctx->index = aio_future_get_int64 (completed, &ctx->error);
       else
@@ -765,6 +782,7 @@ scope_main (Fixture *f)
   ScopeCtx ctx = { 0, };
   AioFuture *mine;
   AioTask *task;
+  gdouble now;
 
   g_test_summary ("A timeout scope whose deadline fires after the future the body "
                   "waited for completed, before the body resumed, never reached the "
@@ -780,16 +798,18 @@ scope_main (Fixture *f)
   g_assert_nonnull (ctx.scope);
   g_assert_false (aio_future_is_done (ctx.wait));
 
-  /* Due from the loop's next round on.  In that round the ready queue
-   * runs before the timers (its source is the loop's first): we resume
-   * and let the round go, the task's wake-up is queued for the round
-   * after, and the deadline fires in between. */
-  aio_timeout_reschedule (ctx.scope, aio_loop_time (f->loop) - 1.0);
-  yield_n (1);
-  g_assert_false (aio_timeout_expired (ctx.scope));
-  mine = aio_barrier_wait (ctx.barrier);
+  /* Both due at once: the release first (the earlier deadline), then the
+   * scope's deadline, in one dispatch of the loop's timers; the task's
+   * wake-up runs after both. */
+  now = aio_loop_time (f->loop);
+  aio_handle_unref (aio_loop_call_at (f->loop, now - 2.0, scope_release_barrier, &ctx, NULL));
+  aio_timeout_reschedule (ctx.scope, now - 1.0);
+  mine = NULL;
 
   g_assert_true (aio_await (g_object_ref ((AioFuture *) task), &error));
+  g_assert_true (ctx.expired);
+  mine = ctx.mine;
+  g_assert_nonnull (mine);
   g_assert_true (ctx.resumed);
   g_assert_no_error (ctx.error);
   g_assert_cmpint (ctx.index, ==, 0);
