@@ -742,6 +742,20 @@ aio_socket_receive_bytes (GSocket *socket,
   return op_start (op, socket, OP_RECEIVE_BYTES);
 }
 
+/* Starts a send of the caller's @buffer, which stays theirs. */
+static AioFuture *
+send_buffer (GSocket    *socket,
+             const void *buffer,
+             gsize       size,
+             OpKind      kind)
+{
+  AioSocketOp *op = op_new ();
+
+  op->buffer = (gpointer) buffer;
+  op->size = size;
+  return op_start (op, socket, kind);
+}
+
 /**
  * aio_socket_send: (skip)
  * @socket: a connected `GSocket`
@@ -771,15 +785,10 @@ aio_socket_send (GSocket    *socket,
                  const void *buffer,
                  gsize       size)
 {
-  AioSocketOp *op;
-
   g_return_val_if_fail (G_IS_SOCKET (socket), NULL);
   g_return_val_if_fail (buffer != NULL || size == 0, NULL);
 
-  op = op_new ();
-  op->buffer = (gpointer) buffer;
-  op->size = size;
-  return op_start (op, socket, OP_SEND);
+  return send_buffer (socket, buffer, size, OP_SEND);
 }
 
 /**
@@ -806,15 +815,10 @@ aio_socket_send_all (GSocket    *socket,
                      const void *buffer,
                      gsize       size)
 {
-  AioSocketOp *op;
-
   g_return_val_if_fail (G_IS_SOCKET (socket), NULL);
   g_return_val_if_fail (buffer != NULL || size == 0, NULL);
 
-  op = op_new ();
-  op->buffer = (gpointer) buffer;
-  op->size = size;
-  return op_start (op, socket, OP_SEND_ALL);
+  return send_buffer (socket, buffer, size, OP_SEND_ALL);
 }
 
 static AioFuture *
