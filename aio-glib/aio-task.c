@@ -1450,45 +1450,45 @@ aio_task_return_error (AioTask *task,
 
 /* ---- awaiting ------------------------------------------------------------ */
 
-/* Waits for @future (taking it) from a fiber body.  Returns it, done and
- * resolved, or NULL with @error set. */
-static AioFuture *
-aio_await_internal (AioFuture  *future,
-                    GError    **error)
+/* Whether the running fiber body, @self, may await @future; sets @error
+ * when it may not. */
+static gboolean
+aio_await_allowed (AioTask    *self,
+                   AioFuture  *future,
+                   GError    **error)
 {
-  AioTask *self = current_task;
-
   if (self == NULL || self->fiber == NULL || aio_fiber_get_current () != self->fiber)
-    {
-      g_set_error_literal (error, AIO_ERROR, AIO_ERROR_NOT_IN_TASK,
-                           _("aio_await() can only be called from the body of a task"));
-      _aio_future_unref (future);
-      return NULL;
-    }
+    g_set_error_literal (error, AIO_ERROR, AIO_ERROR_NOT_IN_TASK,
+                         _("aio_await() can only be called from the body of a task"));
+  else if (future == (AioFuture *) self)
+    g_set_error_literal (error, AIO_ERROR, AIO_ERROR_INVALID_STATE,
+                         _("A task cannot await itself"));
+  /* The yield future lives on the default loop and is any loop's. */
+  else if (future != yield_singleton && future->loop != ((AioFuture *) self)->loop)
+    g_set_error_literal (error, AIO_ERROR, AIO_ERROR_INVALID_STATE,
+                         _("The future belongs to another loop than the task"));
+  else
+    return TRUE;
 
+  return FALSE;
+}
+
+/* Suspends the body until @future (taken) is done; returns the future it
+ * resumes with, done, which the caller owns: @future itself, or, if the
+ * task slept on its own timer instead, one of the same outcome. */
+static AioFuture *
+aio_task_suspend_on (AioTask   *self,
+                     AioFuture *future)
+{
   if (future == yield_singleton)
     {
       aio_task_schedule_yield (self);
       aio_fiber_suspend ();
+      /* Resumed with the yield future again: we keep the caller's
+       * reference. */
       g_assert (self->resumed_with == future);
       _aio_unref (g_steal_pointer (&self->resumed_with));
-      goto resumed;
-    }
-
-  if (future == (AioFuture *) self)
-    {
-      g_set_error_literal (error, AIO_ERROR, AIO_ERROR_INVALID_STATE,
-                           _("A task cannot await itself"));
-      _aio_future_unref (future);
-      return NULL;
-    }
-
-  if (future->loop != ((AioFuture *) self)->loop)
-    {
-      g_set_error_literal (error, AIO_ERROR, AIO_ERROR_INVALID_STATE,
-                           _("The future belongs to another loop than the task"));
-      _aio_future_unref (future);
-      return NULL;
+      return future;
     }
 
   /* Like awaiting a done future in a coroutine, this does not yield. */
@@ -1497,14 +1497,22 @@ aio_await_internal (AioFuture  *future,
       aio_task_wait_on (self, future);
       aio_fiber_suspend ();
 
-      /* Resumed by aio_task_step() with the future, now done; or, if the
-       * task slept on its own timer instead, with a future of the same
-       * outcome. */
+      /* Resumed by aio_task_step() with the future, now done, or with
+       * one of the same outcome. */
       g_assert (self->resumed_with != NULL);
       future = g_steal_pointer (&self->resumed_with);
     }
 
-resumed:
+  return future;
+}
+
+/* What the body gets from the done @future it resumed with: TRUE if it
+ * resolved, else FALSE with @error set. */
+static gboolean
+aio_task_take_outcome (AioTask    *self,
+                       AioFuture  *future,
+                       GError    **error)
+{
   /* A cancel() that came while we yielded or slept is delivered here.
    * One that came after the future completed, before we ran (or before
    * this await of a done future), waits for the next wait: the outcome
@@ -1514,18 +1522,36 @@ resumed:
       self->must_cancel = FALSE;
       self->cancel_delivered = TRUE;
       g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_CANCELLED, aio_task_cancel_text (self));
-      _aio_future_unref (future);
-      return NULL;
+      return FALSE;
     }
 
   if (!aio_future_propagate (future, error))
     {
       if (aio_future_is_cancelled (future) && self->n_cancels > 0)
         self->cancel_delivered = TRUE;
-      _aio_future_unref (future);
-      return NULL;
+      return FALSE;
     }
 
+  return TRUE;
+}
+
+/* Waits for @future (taking it) from a fiber body.  Returns it, done and
+ * resolved, or NULL with @error set. */
+static AioFuture *
+aio_await_internal (AioFuture  *future,
+                    GError    **error)
+{
+  AioTask *self = current_task;
+  gboolean ok = aio_await_allowed (self, future, error);
+
+  if (ok)
+    {
+      future = aio_task_suspend_on (self, future);
+      ok = aio_task_take_outcome (self, future, error);
+    }
+
+  if (!ok)
+    g_clear_pointer (&future, _aio_future_unref);
   return future;
 }
 
