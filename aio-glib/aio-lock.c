@@ -272,6 +272,51 @@ aio_lock_acquire (AioLock *lock)
 }
 
 /**
+ * aio_lock_check_held:
+ * @lock: an [class@Aio.Lock]
+ * @error: return location for a #GError, or %NULL
+ *
+ * Checks that the caller holds @lock: that it is locked, and that the
+ * current task ([func@Aio.Task.get_current]) is the one that acquired it
+ * (or, for a lock acquired outside of any task, that the call is made
+ * outside of any task too).
+ *
+ * This is the rule [method@Aio.Lock.release] and the waits and
+ * notifications of [class@Aio.Condition] enforce with a critical; a
+ * language binding calls it first to raise its own error instead (Python's
+ * `RuntimeError`, as asyncio's `Lock.release()` of an unlocked lock does),
+ * so that the rule is checked in one place.
+ *
+ * Returns: %TRUE if the caller holds @lock; otherwise %FALSE, with @error
+ *   set to %AIO_ERROR_INVALID_STATE
+ *
+ * Since: 1.0
+ */
+gboolean
+aio_lock_check_held (AioLock  *lock,
+                     GError  **error)
+{
+  AioTask *current;
+
+  g_return_val_if_fail (AIO_IS_LOCK (lock), FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  current = aio_task_get_current ();
+  if (_aio_lock_is_held_by (lock, current))
+    return TRUE;
+
+  if (!lock->locked)
+    g_set_error_literal (error, AIO_ERROR, AIO_ERROR_INVALID_STATE,
+                         _("The lock is not acquired"));
+  else
+    g_set_error (error, AIO_ERROR, AIO_ERROR_INVALID_STATE,
+                 _("The lock is held by %s, not by %s"),
+                 lock->owner != NULL ? aio_task_get_name (lock->owner) : _("code outside of tasks"),
+                 current != NULL ? aio_task_get_name (current) : _("code outside of tasks"));
+  return FALSE;
+}
+
+/**
  * aio_lock_release:
  * @lock: an [class@Aio.Lock]
  *
@@ -281,30 +326,21 @@ aio_lock_acquire (AioLock *lock)
  * The caller must hold the lock: the current task must be the one that
  * acquired it (or, for a lock acquired outside of any task, the call is
  * made outside of any task too). Releasing an unlocked lock, or one held
- * by another task, is a programmer error and changes nothing.
+ * by another task, is a programmer error and changes nothing
+ * ([method@Aio.Lock.check_held] tells beforehand).
  *
  * Since: 1.0
  */
 void
 aio_lock_release (AioLock *lock)
 {
-  AioTask *current;
+  g_autoptr(GError) error = NULL;
 
   g_return_if_fail (AIO_IS_LOCK (lock));
 
-  if (!lock->locked)
+  if (!aio_lock_check_held (lock, &error))
     {
-      g_critical ("aio_lock_release: the lock %p is not acquired", lock);
-      return;
-    }
-
-  current = aio_task_get_current ();
-  if (lock->owner != current)
-    {
-      g_critical ("aio_lock_release: the lock %p is held by %s, not by %s",
-                  lock,
-                  lock->owner != NULL ? aio_task_get_name (lock->owner) : "code outside of tasks",
-                  current != NULL ? aio_task_get_name (current) : "code outside of tasks");
+      g_critical ("aio_lock_release: lock %p: %s", lock, error->message);
       return;
     }
 

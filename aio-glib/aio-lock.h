@@ -28,6 +28,9 @@ AioFuture *aio_lock_acquire    (AioLock *lock) G_GNUC_WARN_UNUSED_RESULT;
 AIO_AVAILABLE_IN_1_0
 void       aio_lock_release    (AioLock *lock);
 AIO_AVAILABLE_IN_1_0
+gboolean   aio_lock_check_held (AioLock  *lock,
+                                GError  **error);
+AIO_AVAILABLE_IN_1_0
 gboolean   aio_lock_is_locked  (AioLock *lock);
 AIO_AVAILABLE_IN_1_0
 AioTask   *aio_lock_get_owner  (AioLock *lock);

@@ -563,7 +563,19 @@ class _Driver:
 _sleep = _Aio.sleep
 _is_resolved = _Aio.Future.is_resolved
 _is_done = _Aio.Future.is_done
-_fatal = []
+
+
+def _fatal_of(loop):
+    """The exceptions that must leave @loop's run_*() call (KeyboardInterrupt,
+    SystemExit), oldest first.
+
+    Kept on the loop's wrapper (PyGObject keeps a wrapper that has
+    attributes alive as long as its GObject), so that a loop in one thread
+    never sees another loop's."""
+    fatal = loop._aio_fatal
+    if fatal is None:
+        fatal = loop._aio_fatal = []
+    return fatal
 
 
 def _step(task, completed, driver):
@@ -594,17 +606,19 @@ def _step(task, completed, driver):
         if isinstance(exc, (KeyboardInterrupt, SystemExit)):
             # asyncio lets these out of the loop: stop it, and let the
             # run_*() call that runs it raise them.
-            _fatal.append((exc, task))
-            loop = _Aio.Loop.get_running()
-            if loop is not None:
-                loop.stop()
+            loop = _Aio.Future.get_loop(task)
+            _fatal_of(loop).append((exc, task))
+            if _Aio.Loop.is_running(loop):
+                _Aio.Loop.stop(loop)
     return None
 
 
-def _check_fatal():
-    if _fatal:
-        exc, task = _fatal.pop(0)
-        del _fatal[:]
+def _check_fatal(loop):
+    """Raises the first exception that stopped @loop (see _fatal_of())."""
+    fatal = loop._aio_fatal
+    if fatal:
+        exc, task = fatal[0]
+        del fatal[:]
         if task is not None:
             _Aio.Future.get_error(task)  # raising it here is retrieving it
         raise exc
@@ -713,6 +727,8 @@ def _check_open(loop):
 class Loop(_Aio.Loop):
     """The event loop over a GMainContext (asyncio's event loop)."""
 
+    _aio_fatal = None  # see _fatal_of()
+
     def create_task(self, coro, *, name=None, context=None):
         coro = _as_coroutine(coro)
         if _Aio.Loop.is_closed(self):
@@ -737,7 +753,7 @@ class Loop(_Aio.Loop):
             _Aio.Loop.run_until_complete(self, future)
         except GLib.Error:
             pass  # the outcome is read below
-        _check_fatal()
+        _check_fatal(self)
         if not _Aio.Future.is_done(future):
             raise RuntimeError('Event loop stopped before Future completed.')
         return future.result()
@@ -747,7 +763,7 @@ class Loop(_Aio.Loop):
         if _Aio.Loop.get_running() is not None:
             raise RuntimeError('Cannot run the event loop while another loop is running')
         _Aio.Loop.run_forever(self)
-        _check_fatal()
+        _check_fatal(self)
 
     def close(self):
         if _Aio.Loop.is_running(self):
@@ -975,7 +991,7 @@ class _sigint_cancels:
         if len(self.interrupted) == 1 and not _Aio.Future.is_done(self.task):
             _Aio.Task.cancel(self.task, None)
         else:
-            _fatal.append((KeyboardInterrupt(), None))
+            _fatal_of(self.loop).append((KeyboardInterrupt(), None))
             _Aio.Loop.stop(self.loop)
         return True
 
@@ -994,7 +1010,7 @@ def _cancel_all_tasks(loop):
     for task in pending:
         _Aio.Task.cancel(task, None)
     _Aio.Loop.run_until_complete(loop, _Aio.gather(pending, True))
-    _check_fatal()
+    _check_fatal(loop)
     for task in pending:
         if _Aio.Future.is_cancelled(task):
             continue
@@ -1389,6 +1405,18 @@ _export(timeout_at)
 
 # ---- coordination primitives ---------------------------------------------------
 
+def _check_held(lock, what):
+    """RuntimeError unless the current task holds @lock, as asyncio raises
+    for a lock it does not hold.  The rule is C's (aio_lock_check_held(),
+    which aio_lock_release() and the condition's calls enforce too): this
+    only turns its answer into Python's error, where C would log a
+    critical."""
+    try:
+        _Aio.Lock.check_held(lock)
+    except GLib.Error as err:
+        raise RuntimeError('cannot %s: %s' % (what, err.message)) from None
+
+
 class _ContextLock:
     """`async with` for the primitives that have acquire() and release()."""
 
@@ -1408,11 +1436,7 @@ class Lock(_ContextLock, _Aio.Lock):
         return self.is_locked()
 
     def release(self):
-        if not self.is_locked():
-            raise RuntimeError('Lock is not acquired.')
-        owner = self.get_owner()
-        if owner is not None and owner != _Aio.Task.get_current():
-            raise RuntimeError('Lock is held by %r, not by the current task' % (owner,))
+        _check_held(self, 'release')
         _Aio.Lock.release(self)
 
 
@@ -1471,16 +1495,11 @@ class Condition(_ContextLock, _Aio.Condition):
     def locked(self):
         return self.is_locked()
 
-    def _check_owned(self, what):
-        lock = self.get_lock()
-        if not lock.is_locked() or lock.get_owner() != _Aio.Task.get_current():
-            raise RuntimeError('cannot %s on un-acquired lock' % what)
-
     def release(self):
         self.get_lock().release()
 
     def wait(self):
-        self._check_owned('wait')
+        _check_held(self.get_lock(), 'wait')
         return _Aio.Condition.wait(self)
 
     async def wait_for(self, predicate):
@@ -1491,11 +1510,11 @@ class Condition(_ContextLock, _Aio.Condition):
         return result
 
     def notify(self, n=1):
-        self._check_owned('notify')
+        _check_held(self.get_lock(), 'notify')
         _Aio.Condition.notify(self, n)
 
     def notify_all(self):
-        self._check_owned('notify')
+        _check_held(self.get_lock(), 'notify')
         _Aio.Condition.notify_all(self)
 
 

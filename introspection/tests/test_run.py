@@ -183,6 +183,53 @@ class RunTest(AioTestCase):
         self.assertEqual(sorted(results), ['a', 'b'])
         self.assertEqual(len({results['a'][1], results['b'][1], here[1]}), 3)
 
+    def test_fatal_errors_stay_with_their_loop(self):
+        # A SystemExit out of a task of loop A is for A's run_*() call to
+        # raise: a loop running meanwhile in another thread must not see it.
+        outcome = {}
+        stepped = threading.Event()
+        b_done = threading.Event()
+
+        async def exits():
+            raise SystemExit(7)
+
+        async def fine():
+            await Aio.sleep(0)
+            return 42
+
+        def in_a():
+            loop = Aio.new_event_loop()
+            context = loop.get_context()
+            context.push_thread_default()
+            try:
+                # Stepped by hand, not by a run_*() call: the SystemExit
+                # waits on the loop for its next run.
+                task = loop.create_task(exits())
+                while not task.done():
+                    context.iteration(True)
+                stepped.set()
+                b_done.wait(10)
+                try:
+                    loop.run_until_complete(Aio.sleep(0))
+                except SystemExit as exc:
+                    outcome['a'] = exc.code
+            finally:
+                context.pop_thread_default()
+                loop.close()
+
+        def in_b():
+            stepped.wait(10)
+            try:
+                outcome['b'] = Aio.run(fine())
+            finally:
+                b_done.set()
+        threads = [threading.Thread(target=f) for f in (in_a, in_b)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        self.assertEqual(outcome, {'a': 7, 'b': 42})
+
     def test_get_running_loop_outside(self):
         with self.assertRaises(RuntimeError):
             Aio.get_running_loop()
