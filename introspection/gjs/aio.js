@@ -33,26 +33,46 @@
 //
 // See docs/javascript.md for the tutorial.
 //
-// Where JavaScript's limits force the design (read this first):
+// Where JavaScript's limits force the design (read this first). Checked
+// against GJS 1.74 / SpiderMonkey 102:
 //
-// - JavaScript has no per-task context (no AsyncContext in SpiderMonkey
-//   102), and an async function resumes from GJS's promise job queue, which
-//   the module neither drives nor can run inside a C step. So a JS body
-//   cannot be made C's current task around each resumption, and the module
-//   must find "the task running this code" itself. The only trace the
-//   engine keeps of it is the async stack, which `new Error().stack` shows:
-//   the module starts each body from a function named after its task
-//   (`__aio_task_<id>`, made with `new Function`, because a stack shows a
-//   function's compiled name, not its `name` property) and looks for that
-//   frame. SpiderMonkey keeps about 60 frames of async stack, so past about
-//   25 nested async calls the frame is lost; the module then throws at the
-//   await rather than let it escape its task's cancellation.
+// - Finding the running task takes the stack. JavaScript has no per-task
+//   context (no AsyncContext; SpiderMonkey 102 has none, and GJS offers no
+//   hook around the promise jobs it runs), and an async function resumes
+//   from GJS's promise job queue, which the module neither drives nor can
+//   run inside a C step. So a JS body cannot be made C's current task
+//   around each resumption, and the module must find "the task running
+//   this code" itself. The only trace the engine keeps of it is the async
+//   stack, which `new Error().stack` shows: the module starts each body
+//   from a function named after its task (`__aio_task_<id>`: one method
+//   with a computed name, which stacks show, see taskFrame()) and looks for
+//   that frame. SpiderMonkey keeps about 60 frames of async stack, so past
+//   about 25 nested async calls the frame is lost; the module then throws
+//   at the await rather than let it escape its task's cancellation.
 // - For the same reason a JS body is never C's current task, not even
 //   before its first await: it starts from a promise job, outside the C
-//   step. C's ownership rules that use the current task (Lock, Condition)
-//   would otherwise see a body as a task before its first await and as
-//   "outside of tasks" after it. The module keeps a lock's JS owner itself
-//   and checks releases against it (see "locks held by JS tasks").
+//   step. C's rules that use the current task would otherwise see a body
+//   as a task before its first await and as "outside of tasks" after it.
+//   So the module keeps a lock's JS owner itself and checks releases
+//   against it (see "locks held by JS tasks"), and timeout() cancels the
+//   task from a timer of its own where C's Aio.Timeout binds to the
+//   current task.
+// - Cancellation is C's where C can see it: cancel(), uncancel() and
+//   cancelling() are the C task's, and so are its GCancellable, a
+//   cancellation before the first step, the message, and the end of a
+//   task whose body settled while a cancellation it never saw stands (the
+//   step ends without a value, and C makes the task cancelled with its
+//   message). What C cannot see is what the body awaits: a C stepped task
+//   waits on the one future its step returns, while a JS body awaits from
+//   promise jobs, plain promises C knows nothing of, and several futures
+//   at once (Promise.all). So the step returns a private "wake" future,
+//   and C delivers a cancellation to that; the module passes it on to the
+//   futures the body awaits, or keeps it for the body's next await of a
+//   future, by C's rules for stepped tasks (aio_task_wait_on(),
+//   aio_task_run_step()): the next future awaited is cancelled; a future
+//   already done keeps its outcome. And since the body starts from a
+//   promise job after the first step, a cancellation in between is the
+//   module's to honour: the function is then never called.
 // - A JS function cannot run on a worker thread: the executor entry points
 //   throw (see runInExecutor()).
 //
@@ -315,6 +335,18 @@ function fail(target, error, isTask) {
 
 // ---- which task is awaiting ----------------------------------------------
 
+// The function every task's body is started from, named after the task:
+// every later segment of the body has its frame at the bottom of its async
+// stack (see the top of the file). A method with a computed name gets that
+// name when it is made, and stack traces show it: one compiled function
+// serves every task.
+function taskFrame(id, func) {
+    const name = `__aio_task_${id}`;
+    return {async [name]() {
+        return await func();
+    }}[name];
+}
+
 const TASK_FRAME = /__aio_task_(\d+)@/;
 const records = new Map();   // id → WeakRef(TaskRecord), while the body runs
 const recordCleanup = new FinalizationRegistry(id => {
@@ -389,11 +421,13 @@ function waitOn(future, record, deliver) {
         }
         if (record !== null) {
             record.waits.delete(entry);
-            // A cancellation that arrived after the future completed is
-            // what the body gets to see.
-            if (record.cancelPending) {
+            // C's rule for stepped tasks (aio_task_run_step()): a future
+            // cancelled while a cancellation was pending delivers the
+            // task's; one that completed with an outcome (a queue's item,
+            // a lock) keeps it, and the cancellation comes at the next
+            // await.
+            if (record.cancelPending && f.is_cancelled()) {
                 record.cancelPending = false;
-                ok = false;
                 value = cancelledError(record.cancelMessage);
             }
         }
@@ -494,14 +528,12 @@ class TaskRecord {
         }
 
         if (completed.is_cancelled()) {
-            const message = completed.get_error()?.message ?? null;
             if (this.outcome === null) {
-                this._deliverCancel(message);
+                this._deliverCancel(completed.get_error()?.message ?? null);
                 return this._newWake(task);
             }
-            // The body settled before the cancellation reached it: asyncio's
-            // "a cancel() the body never saw wins over its return value".
-            this._finish(task, message);
+            // The body settled before the cancellation reached it.
+            this._finish(task, true);
             return null;
         }
 
@@ -510,7 +542,7 @@ class TaskRecord {
             // body settled.
             return this._newWake(task);
         }
-        this._finish(task, this.cancelPending ? this.cancelMessage : undefined);
+        this._finish(task, this.cancelPending);
         return null;
     }
 
@@ -519,18 +551,14 @@ class TaskRecord {
             return;
         if (this.cancelPending) {
             // Cancelled after its first step but before the promise job
-            // that starts it: as in asyncio, the function is never called.
-            this.func = null;
-            this._settle({ok: false, error: cancelledError(this.cancelMessage)});
+            // that starts it: as in asyncio, the function is never called
+            // (the step ends the task cancelled, see _finish()).
+            this._settle({ok: true, value: undefined});
             return;
         }
         records.set(this.id, new WeakRef(this));
         recordCleanup.register(this, this.id);
-        // The frame every segment of the body has at the bottom of its
-        // async stack (see the top of the file).
-        const body = new Function('func',
-            `return async function __aio_task_${this.id}() { return await func(); }`);
-        body(this.func)().then(
+        taskFrame(this.id, this.func)().then(
             value => this._settle({ok: true, value}),
             error => this._settle({ok: false, error}));
     }
@@ -554,13 +582,19 @@ class TaskRecord {
         }
     }
 
-    _finish(task, cancelMessage) {
+    // Ends the task with the body's outcome, unless a cancellation reached
+    // the task that the body never saw (@cancelWins): then the step just
+    // ends without a value, and C makes the task cancelled, with the
+    // message of its last cancel(): C's rule for a body that returns while
+    // a delivered cancellation stands, and asyncio's "a cancel() the body
+    // never saw wins over its return value".
+    _finish(task, cancelWins) {
         const outcome = this.outcome;
         records.delete(this.id);
         this.waits.clear();
         this.wake = null;
-        if (cancelMessage !== undefined) {
-            task.return_error(cancelledError(cancelMessage));
+        if (cancelWins) {
+            return;
         } else if (outcome.ok) {
             // Even undefined is returned explicitly: C takes a body that
             // just ends while a cancellation stands as cancelled (that is

@@ -243,6 +243,30 @@ test('a cancellation the body never saw wins over its value', async () => {
     assertEqual(e.message, 'never seen', 'message');
 });
 
+test('a pending cancellation does not take the value of a done future: it comes at the next await (C\'s rule)', async () => {
+    let resolvePlain;
+    const log = [];
+    const done = Aio.Future.new_for_loop(Aio.Loop.get_running());
+    done.resolve_int64(5);
+    const task = aio.createTask(async () => {
+        await new Promise(r => (resolvePlain = r));
+        // Done already: the pending cancel() cannot cancel it.
+        log.push(await done);
+        try {
+            await Aio.sleep(10);
+        } catch (e) {
+            log.push(`next await: ${aio.isCancelled(e)} ${e.message}`);
+            throw e;
+        }
+    });
+    await Aio.sleep(0.01);
+    task.cancel('after');
+    await ticks(3);
+    resolvePlain();
+    await assertRejects(task, aio.isCancelled);
+    assertEqual(log, [5, 'next await: true after'], 'log');
+});
+
 test('a task cancelled before it starts never runs its body', async () => {
     let ran = false;
     const task = aio.createTask(async () => {
