@@ -41,6 +41,31 @@ raw = gi.module.get_introspection_module('Aio')
 what C code and other bindings see."""
 
 
+async def value_after(delay, value):
+    """Returns @value after @delay seconds."""
+    await Aio.sleep(delay)
+    return value
+
+
+async def fail_after(delay, exc):
+    """Raises @exc after @delay seconds."""
+    await Aio.sleep(delay)
+    raise exc
+
+
+async def sleep_logging_cancel(log, entry, delay=3600, cleanup=None):
+    """Sleeps for @delay seconds; if cancelled meanwhile, appends @entry to
+    @log and lets the cancellation through, as a task that cleans up does;
+    with @cleanup, that cleanup first awaits a sleep of @cleanup seconds."""
+    try:
+        await Aio.sleep(delay)
+    except Aio.CancelledError:
+        if cleanup is not None:
+            await Aio.sleep(cleanup)
+        log.append(entry)
+        raise
+
+
 def collect():
     for _ in range(3):
         gc.collect()
@@ -72,6 +97,18 @@ class AioTestCase(unittest.TestCase):
         collect()
         alive = [name for name, is_alive in self._tracked if is_alive()]
         self.assertEqual(alive, [], 'still alive after the test')
+
+    async def cancel_started(self, aw, delay=0):
+        """Runs @aw as a task, lets it start (and run for @delay seconds),
+        cancels it and asserts that awaiting it raises CancelledError.
+
+        Returns: the task"""
+        task = Aio.create_task(aw)
+        await Aio.sleep(delay)
+        task.cancel()
+        with self.assertRaises(Aio.CancelledError):
+            await task
+        return task
 
     def run_async(self, coro):
         return Aio.run(coro)

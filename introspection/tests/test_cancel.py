@@ -4,7 +4,7 @@
 #
 # SPDX-License-Identifier: LGPL-2.1-or-later
 
-from aiotest import Aio, AioTestCase, main, raw
+from aiotest import Aio, AioTestCase, main, raw, sleep_logging_cancel
 
 
 class CancelTest(AioTestCase):
@@ -48,11 +48,7 @@ class CancelTest(AioTestCase):
                 return 'swallowed'
 
         async def main():
-            task = Aio.create_task(sleeper())
-            await Aio.sleep(0)
-            task.cancel()
-            with self.assertRaises(Aio.CancelledError):
-                await task
+            await self.cancel_started(sleeper())
         Aio.run(main())
 
     def test_cancel_before_start(self):
@@ -155,13 +151,6 @@ class CancelTest(AioTestCase):
         # Cancelling a task that awaits another cancels that one too.
         log = []
 
-        async def inner():
-            try:
-                await Aio.sleep(3600)
-            except Aio.CancelledError:
-                log.append('inner')
-                raise
-
         async def outer(task):
             try:
                 await task
@@ -170,7 +159,7 @@ class CancelTest(AioTestCase):
                 raise
 
         async def main():
-            inner_task = Aio.create_task(inner())
+            inner_task = Aio.create_task(sleep_logging_cancel(log, 'inner'))
             outer_task = Aio.create_task(outer(inner_task))
             await Aio.sleep(0)
             outer_task.cancel()

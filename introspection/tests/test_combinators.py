@@ -4,17 +4,7 @@
 #
 # SPDX-License-Identifier: LGPL-2.1-or-later
 
-from aiotest import Aio, AioTestCase, main
-
-
-async def value_after(delay, value):
-    await Aio.sleep(delay)
-    return value
-
-
-async def fail_after(delay, exc):
-    await Aio.sleep(delay)
-    raise exc
+from aiotest import Aio, AioTestCase, fail_after, main, sleep_logging_cancel, value_after
 
 
 class GatherTest(AioTestCase):
@@ -115,11 +105,7 @@ class GatherTest(AioTestCase):
 
         async def main():
             children = [Aio.create_task(value_after(3600, i)) for i in range(2)]
-            task = Aio.create_task(parent(children))
-            await Aio.sleep(0)
-            task.cancel()
-            with self.assertRaises(Aio.CancelledError):
-                await task
+            await self.cancel_started(parent(children))
             await Aio.sleep(0)
             self.assertTrue(all(child.cancelled() for child in children))
         Aio.run(main())
@@ -201,15 +187,8 @@ class WaitForTest(AioTestCase):
     def test_timeout_cancels_inner_task(self):
         log = []
 
-        async def slow():
-            try:
-                await Aio.sleep(3600)
-            except Aio.CancelledError:
-                log.append('inner cancelled')
-                raise
-
         async def main():
-            task = Aio.create_task(slow())
+            task = Aio.create_task(sleep_logging_cancel(log, 'inner cancelled'))
             with self.assertRaises(TimeoutError):
                 await Aio.wait_for(task, 0.01)
             self.assertTrue(task.cancelled())
@@ -219,16 +198,9 @@ class WaitForTest(AioTestCase):
     def test_timeout_waits_for_inner_cleanup(self):
         log = []
 
-        async def slow_to_stop():
-            try:
-                await Aio.sleep(3600)
-            finally:
-                await Aio.sleep(0.02)
-                log.append('stopped')
-
         async def main():
             with self.assertRaises(TimeoutError):
-                await Aio.wait_for(slow_to_stop(), 0.01)
+                await Aio.wait_for(sleep_logging_cancel(log, 'stopped', cleanup=0.02), 0.01)
             self.assertEqual(log, ['stopped'])
         Aio.run(main())
 
@@ -247,11 +219,7 @@ class WaitForTest(AioTestCase):
 
             async def waiter():
                 return await Aio.wait_for(inner, 3600)
-            outer = Aio.create_task(waiter())
-            await Aio.sleep(0)
-            outer.cancel()
-            with self.assertRaises(Aio.CancelledError):
-                await outer
+            await self.cancel_started(waiter())
             self.assertTrue(inner.cancelled())
         Aio.run(main())
 
@@ -274,11 +242,7 @@ class ShieldTest(AioTestCase):
 
             async def waiter():
                 return await Aio.shield(inner)
-            outer = Aio.create_task(waiter())
-            await Aio.sleep(0)
-            outer.cancel()
-            with self.assertRaises(Aio.CancelledError):
-                await outer
+            await self.cancel_started(waiter())
             self.assertFalse(inner.cancelled())
             self.assertEqual(await inner, 'safe')
         Aio.run(main())

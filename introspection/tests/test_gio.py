@@ -81,11 +81,7 @@ class CallAsyncTest(AioTestCase):
             listener = Gio.SocketListener()
             address = Gio.InetSocketAddress.new_from_string('127.0.0.1', 0)
             listener.add_address(address, Gio.SocketType.STREAM, Gio.SocketProtocol.TCP, None)
-            task = Aio.create_task(accept(listener))
-            await Aio.sleep(0.01)
-            task.cancel()
-            with self.assertRaises(Aio.CancelledError):
-                await task
+            await self.cancel_started(accept(listener), 0.01)
             self.assertEqual(finished, [True])
             listener.close()
         Aio.run(main())

@@ -7,7 +7,7 @@
 #
 # SPDX-License-Identifier: LGPL-2.1-or-later
 
-from aiotest import Aio, AioTestCase, GLib, Gio, GObject, main, raw
+from aiotest import Aio, AioTestCase, GLib, Gio, GObject, fail_after, main, raw, sleep_logging_cancel
 
 
 class Counter:
@@ -81,15 +81,8 @@ class MixedTest(AioTestCase):
     def test_c_wait_for_cancels_python_task(self):
         log = []
 
-        async def slow():
-            try:
-                await Aio.sleep(3600)
-            except Aio.CancelledError:
-                log.append('cancelled by the C timeout')
-                raise
-
         async def main():
-            task = Aio.create_task(slow())
+            task = Aio.create_task(sleep_logging_cancel(log, 'cancelled by the C timeout'))
             waiting = raw.wait_for(task, 0.01)
             with self.assertRaises(TimeoutError):
                 await waiting
@@ -139,14 +132,10 @@ class MixedTest(AioTestCase):
         # gets the very exception object back.
         error = ArithmeticError('original')
 
-        async def fail():
-            await Aio.sleep(0)
-            raise error
-
         async def main():
             for wrap in (lambda t: raw.gather([t], False), lambda t: raw.wait_for(t, 10),
                          raw.shield):
-                task = Aio.create_task(fail())
+                task = Aio.create_task(fail_after(0, error))
                 with self.assertRaises(ArithmeticError) as caught:
                     await wrap(task)
                 self.assertIs(caught.exception, error)

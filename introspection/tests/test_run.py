@@ -8,7 +8,7 @@ import os
 import signal
 import threading
 
-from aiotest import Aio, AioTestCase, GLib, main, raw
+from aiotest import Aio, AioTestCase, GLib, main, raw, sleep_logging_cancel
 
 
 class RunTest(AioTestCase):
@@ -130,16 +130,9 @@ class RunTest(AioTestCase):
     def test_cancels_leftover_tasks(self):
         log = []
 
-        async def forever():
-            try:
-                await Aio.sleep(3600)
-            except Aio.CancelledError:
-                log.append('cancelled')
-                raise
-
         async def main():
-            Aio.create_task(forever())
-            Aio.create_task(forever())
+            Aio.create_task(sleep_logging_cancel(log, 'cancelled'))
+            Aio.create_task(sleep_logging_cancel(log, 'cancelled'))
             await Aio.sleep(0)
             return 'main done'
         self.assertEqual(Aio.run(main()), 'main done')
@@ -149,15 +142,8 @@ class RunTest(AioTestCase):
         # A task may still await during its cleanup; run() waits for it.
         log = []
 
-        async def slow_cleanup():
-            try:
-                await Aio.sleep(3600)
-            finally:
-                await Aio.sleep(0.01)
-                log.append('cleaned up')
-
         async def main():
-            Aio.create_task(slow_cleanup())
+            Aio.create_task(sleep_logging_cancel(log, 'cleaned up', cleanup=0.01))
             await Aio.sleep(0)
         Aio.run(main())
         self.assertEqual(log, ['cleaned up'])
@@ -259,11 +245,7 @@ class RunTest(AioTestCase):
 
         async def main():
             threading.Timer(0.05, os.kill, (os.getpid(), signal.SIGINT)).start()
-            try:
-                await Aio.sleep(10)
-            except Aio.CancelledError:
-                log.append('main cancelled')
-                raise
+            await sleep_logging_cancel(log, 'main cancelled', 10)
         with self.assertRaises(KeyboardInterrupt):
             Aio.run(main())
         self.assertEqual(log, ['main cancelled'])

@@ -84,11 +84,7 @@ class QueueTest(AioTestCase):
     def test_get_cancelled(self):
         async def main():
             queue = Aio.Queue()
-            getter = Aio.create_task(queue.get())
-            await Aio.sleep(0)
-            getter.cancel()
-            with self.assertRaises(Aio.CancelledError):
-                await getter
+            await self.cancel_started(queue.get())
             await queue.put('kept')
             self.assertEqual(queue.get_nowait(), 'kept')
         Aio.run(main())

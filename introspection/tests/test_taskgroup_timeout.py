@@ -4,17 +4,7 @@
 #
 # SPDX-License-Identifier: LGPL-2.1-or-later
 
-from aiotest import Aio, AioTestCase, main
-
-
-async def value_after(delay, value):
-    await Aio.sleep(delay)
-    return value
-
-
-async def fail_after(delay, exc):
-    await Aio.sleep(delay)
-    raise exc
+from aiotest import Aio, AioTestCase, fail_after, main, sleep_logging_cancel, value_after
 
 
 class TaskGroupTest(AioTestCase):
@@ -33,23 +23,12 @@ class TaskGroupTest(AioTestCase):
         log = []
         error = ValueError('member failed')
 
-        async def sibling():
-            try:
-                await Aio.sleep(3600)
-            except Aio.CancelledError:
-                log.append('sibling cancelled')
-                raise
-
         async def main():
             with self.assertRaises(ExceptionGroup) as caught:
                 async with Aio.TaskGroup() as tg:
-                    tg.create_task(sibling())
+                    tg.create_task(sleep_logging_cancel(log, 'sibling cancelled'))
                     tg.create_task(fail_after(0.01, error))
-                    try:
-                        await Aio.sleep(3600)
-                    except Aio.CancelledError:
-                        log.append('body cancelled')
-                        raise
+                    await sleep_logging_cancel(log, 'body cancelled')
             self.assertEqual(caught.exception.exceptions, (error,))
             # The group took back the cancellation it made of our task.
             self.assertEqual(Aio.current_task().cancelling(), 0)
@@ -71,17 +50,10 @@ class TaskGroupTest(AioTestCase):
     def test_body_error_cancels_tasks(self):
         log = []
 
-        async def member():
-            try:
-                await Aio.sleep(3600)
-            except Aio.CancelledError:
-                log.append('member cancelled')
-                raise
-
         async def main():
             with self.assertRaises(ExceptionGroup) as caught:
                 async with Aio.TaskGroup() as tg:
-                    tg.create_task(member())
+                    tg.create_task(sleep_logging_cancel(log, 'member cancelled'))
                     await Aio.sleep(0)
                     raise ZeroDivisionError('body')
             self.assertIsInstance(caught.exception.exceptions[0], ZeroDivisionError)
@@ -96,11 +68,7 @@ class TaskGroupTest(AioTestCase):
             return member
 
         async def main():
-            task = Aio.create_task(grouped())
-            await Aio.sleep(0.01)
-            task.cancel()
-            with self.assertRaises(Aio.CancelledError):
-                await task
+            await self.cancel_started(grouped(), 0.01)
         Aio.run(main())
 
     def test_finished_group_takes_no_task(self):
@@ -173,11 +141,7 @@ class TimeoutTest(AioTestCase):
                 await Aio.sleep(3600)
 
         async def main():
-            task = Aio.create_task(guarded())
-            await Aio.sleep(0)
-            task.cancel()
-            with self.assertRaises(Aio.CancelledError):
-                await task
+            await self.cancel_started(guarded())
         Aio.run(main())
 
     def test_outside_a_task(self):

@@ -7,7 +7,7 @@ import asyncio
 import contextvars
 import types
 
-from aiotest import Aio, AioTestCase, GObject, Gio, main, raw
+from aiotest import Aio, AioTestCase, GObject, Gio, fail_after, main, raw
 
 
 class Thing:
@@ -124,12 +124,8 @@ class TaskTest(AioTestCase):
     def test_exception_identity(self):
         error = ValueError('boom')
 
-        async def fail():
-            await Aio.sleep(0)
-            raise error
-
         async def main():
-            task = Aio.create_task(fail())
+            task = Aio.create_task(fail_after(0, error))
             with self.assertRaises(ValueError) as caught:
                 await task
             self.assertIs(caught.exception, error)

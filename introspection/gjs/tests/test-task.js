@@ -160,12 +160,16 @@ test('cancellation reaches awaits after nested async functions and Promise.all r
     assertEqual(log, ['inner', 2], 'log');
 });
 
-test('cancelled while awaiting a plain promise: delivered at the next Aio await', async () => {
+// Runs a task that awaits a plain promise, then what @between() gives,
+// then a long sleep; cancels it with @message while it waits on the plain
+// promise, and returns what the body logged: the value it got from
+// @between() and how the sleep ended.
+async function cancelDuringPlainPromise(between, message) {
     let resolvePlain;
     const log = [];
     const task = aio.createTask(async () => {
         await new Promise(r => (resolvePlain = r));
-        log.push('plain promise done');
+        log.push(await between());
         try {
             await Aio.sleep(10);
         } catch (e) {
@@ -174,12 +178,25 @@ test('cancelled while awaiting a plain promise: delivered at the next Aio await'
         }
     });
     await Aio.sleep(0.01);
-    task.cancel('later');
+    task.cancel(message);
     await ticks(3);
     assert(!task.is_done(), 'still running: it waits on a JS promise');
     resolvePlain();
     await assertRejects(task, aio.isCancelled);
-    assertEqual(log, ['plain promise done', 'next await: true later'], 'log');
+    return log;
+}
+
+test('cancelled while awaiting a plain promise: delivered at the next Aio await', async () => {
+    assertEqual(await cancelDuringPlainPromise(() => 'plain promise done', 'later'),
+        ['plain promise done', 'next await: true later'], 'log');
+});
+
+test('a pending cancellation does not take the value of a done future: it comes at the next await (C\'s rule)', async () => {
+    // Done already: the pending cancel() cannot cancel it.
+    const done = Aio.Future.new_for_loop(Aio.Loop.get_running());
+    done.resolve_int64(5);
+    assertEqual(await cancelDuringPlainPromise(() => done, 'after'),
+        [5, 'next await: true after'], 'log');
 });
 
 test('after a promise settled by a GLib callback, awaits still belong to the task', async () => {
@@ -241,30 +258,6 @@ test('a cancellation the body never saw wins over its value', async () => {
     resolvePlain();
     const e = await assertRejects(task, aio.isCancelled);
     assertEqual(e.message, 'never seen', 'message');
-});
-
-test('a pending cancellation does not take the value of a done future: it comes at the next await (C\'s rule)', async () => {
-    let resolvePlain;
-    const log = [];
-    const done = Aio.Future.new_for_loop(Aio.Loop.get_running());
-    done.resolve_int64(5);
-    const task = aio.createTask(async () => {
-        await new Promise(r => (resolvePlain = r));
-        // Done already: the pending cancel() cannot cancel it.
-        log.push(await done);
-        try {
-            await Aio.sleep(10);
-        } catch (e) {
-            log.push(`next await: ${aio.isCancelled(e)} ${e.message}`);
-            throw e;
-        }
-    });
-    await Aio.sleep(0.01);
-    task.cancel('after');
-    await ticks(3);
-    resolvePlain();
-    await assertRejects(task, aio.isCancelled);
-    assertEqual(log, [5, 'next await: true after'], 'log');
 });
 
 test('a task cancelled before it starts never runs its body', async () => {
