@@ -1,4 +1,4 @@
-/* aio-test.c: the harness of the tests whose bodies run on a fiber
+/* aio-test.c: the harness of the C tests
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
@@ -6,8 +6,10 @@
 #include "config.h"
 
 #include <signal.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
+#include "aio-fiber-private.h"
 #include "aio-loop-private.h"
 #include "aio-test.h"
 #include "aio-watchdog.h"
@@ -57,6 +59,14 @@ aio_test_drain (Fixture *f)
 }
 
 void
+aio_test_iterate_until (Fixture        *f,
+                        const gboolean *flag)
+{
+  while (!*flag)
+    g_main_context_iteration (aio_loop_get_context (f->loop), TRUE);
+}
+
+void
 aio_test_yield_n (guint n)
 {
   for (guint i = 0; i < n; i++)
@@ -64,13 +74,33 @@ aio_test_yield_n (guint n)
 }
 
 void
-aio_test_fixture_setup (Fixture       *f,
-                        gconstpointer  data)
+aio_test_fixture_setup_bare (Fixture       *f,
+                             gconstpointer  data)
 {
   aio_test_watchdog_arm (watchdog_seconds);
 
+  f->loop = NULL;
+  f->loop_thread = g_thread_self ();
+  f->pushed = FALSE;
+}
+
+void
+aio_test_fixture_setup_unpushed (Fixture       *f,
+                                 gconstpointer  data)
+{
+  aio_test_fixture_setup_bare (f, data);
+
   f->loop = aio_loop_new ();
+}
+
+void
+aio_test_fixture_setup (Fixture       *f,
+                        gconstpointer  data)
+{
+  aio_test_fixture_setup_unpushed (f, data);
+
   g_main_context_push_thread_default (aio_loop_get_context (f->loop));
+  f->pushed = TRUE;
   g_assert_true (aio_loop_get_default () == f->loop);
 }
 
@@ -78,16 +108,25 @@ void
 aio_test_fixture_teardown (Fixture       *f,
                            gconstpointer  data)
 {
-  aio_test_drain (f);
-  /* No task is left waiting, nothing is left for the loop to run. */
-  g_assert_cmpuint (g_queue_get_length (_aio_loop_get_tasks (f->loop)), ==, 0);
-  g_assert_false (g_main_context_pending (aio_loop_get_context (f->loop)));
+  if (f->loop != NULL)
+    {
+      GMainContext *context = aio_loop_get_context (f->loop);
 
-  g_main_context_pop_thread_default (aio_loop_get_context (f->loop));
-  aio_loop_close (f->loop);
-  /* Futures, tasks and primitives hold their loop: this proves none
-   * leaked. */
-  g_assert_finalize_object (f->loop);
+      if (!aio_loop_is_closed (f->loop))
+        {
+          /* No task is left waiting, nothing is left for the loop to run. */
+          g_assert_cmpuint (g_queue_get_length (_aio_loop_get_tasks (f->loop)), ==, 0);
+          g_assert_false (g_main_context_pending (context));
+        }
+
+      if (f->pushed)
+        g_main_context_pop_thread_default (context);
+      aio_loop_close (f->loop);
+      /* Futures, tasks and primitives hold their loop: this proves none
+       * leaked. */
+      g_assert_finalize_object (f->loop);
+    }
+  g_assert_null (aio_loop_get_running ());
 
   aio_test_watchdog_disarm ();
 }
@@ -120,4 +159,82 @@ aio_test_run_fiber_test (Fixture       *f,
   g_assert_no_error (error);
   aio_test_drain (f);
   g_assert_finalize_object (task);
+  /* What letting go of the task queued. */
+  aio_test_drain (f);
+}
+
+void
+aio_test_run_bare_test (Fixture       *f,
+                        gconstpointer  data)
+{
+  ((GTestFunc) data) ();
+}
+
+void
+aio_test_count (gpointer user_data)
+{
+  (*(guint *) user_data)++;
+}
+
+void
+aio_test_set_flag (gpointer user_data)
+{
+  *(gboolean *) user_data = TRUE;
+}
+
+gpointer
+aio_test_run_in_thread (GThreadFunc func,
+                        gpointer    data)
+{
+  return g_thread_join (g_thread_new ("aio-test", func, data));
+}
+
+typedef struct
+{
+  AioFuture  *future;
+  const char *message;
+} Cancel;
+
+static gpointer
+cancel_future (gpointer data)
+{
+  Cancel *cancel = data;
+
+  g_assert_true (aio_future_cancel (cancel->future, cancel->message));
+  return NULL;
+}
+
+void
+aio_test_cancel_in_thread (AioFuture  *future,
+                           const char *message)
+{
+  Cancel cancel = { future, message };
+
+  aio_test_run_in_thread (cancel_future, &cancel);
+}
+
+guint
+aio_test_count_open_fds (void)
+{
+  g_autoptr(GDir) dir = g_dir_open ("/proc/self/fd", 0, NULL);
+  guint n = 0;
+
+  g_assert_nonnull (dir);
+  while (g_dir_read_name (dir) != NULL)
+    n++;
+  return n;
+}
+
+guint
+aio_test_live_stacks (void)
+{
+  return aio_fiber_get_n_guarded_stacks () + aio_fiber_get_n_slab_stacks ();
+}
+
+void
+aio_test_no_core_dumps (void)
+{
+  struct rlimit limit = { 0, 0 };
+
+  setrlimit (RLIMIT_CORE, &limit);
 }

@@ -10,6 +10,7 @@
 #include <aio-glib.h>
 
 #include "aio-future-private.h"
+#include "aio-test.h"
 
 /* Warnings are fatal under g_test_init(): a "never retrieved" warning from
  * a future finalized here fails the test, which is how the tests below
@@ -18,39 +19,6 @@
 static GQuark test_error_quark (void);
 G_DEFINE_QUARK (test-combinators-error-quark, test_error)
 #define TEST_ERROR (test_error_quark ())
-
-typedef struct
-{
-  AioLoop   *loop;
-  AioHandle *watchdog;
-} Fixture;
-
-static void
-watchdog_fired (gpointer user_data)
-{
-  g_error ("%s: the test took too long", (const char *) user_data);
-}
-
-static void
-fixture_setup (Fixture       *fixture,
-               gconstpointer  data)
-{
-  fixture->loop = aio_loop_new ();
-  /* Fails the test instead of hanging it when a future never completes. */
-  fixture->watchdog = aio_loop_call_later (fixture->loop, 20.0, watchdog_fired,
-                                           (gpointer) g_test_get_path (), NULL);
-}
-
-static void
-fixture_teardown (Fixture       *fixture,
-                  gconstpointer  data)
-{
-  /* Closing drops the watchdog and anything still queued; the futures of
-   * the test are gone by now, so the loop must be too. */
-  aio_loop_close (fixture->loop);
-  aio_handle_unref (fixture->watchdog);
-  g_assert_finalize_object (fixture->loop);
-}
 
 /* ---- helpers ------------------------------------------------------------- */
 
@@ -1341,49 +1309,41 @@ main (int    argc,
 {
   g_test_init (&argc, &argv, NULL);
 
-#define ADD(path, func) \
-  g_test_add (path, Fixture, NULL, fixture_setup, func, fixture_teardown)
-#define ADD_DATA(path, data, func) \
-  g_test_add (path, Fixture, data, fixture_setup, func, fixture_teardown)
+  TEST_UNPUSHED ("/aio/gather/order", test_gather_order);
+  TEST_UNPUSHED ("/aio/gather/first-error", test_gather_first_error);
+  TEST_UNPUSHED ("/aio/gather/late-errors-retrieved", test_gather_late_errors_retrieved);
+  TEST_UNPUSHED ("/aio/gather/return-exceptions", test_gather_return_exceptions);
+  TEST_UNPUSHED ("/aio/gather/cancel", test_gather_cancel);
+  TEST_UNPUSHED ("/aio/gather/cancel-waits-for-children", test_gather_cancel_waits);
+  TEST_UNPUSHED ("/aio/gather/child-cancelled", test_gather_child_cancelled);
+  TEST_UNPUSHED ("/aio/gather/empty", test_gather_empty);
+  TEST_UNPUSHED ("/aio/gather/bad-input", test_gather_bad_input);
 
-  ADD ("/aio/gather/order", test_gather_order);
-  ADD ("/aio/gather/first-error", test_gather_first_error);
-  ADD ("/aio/gather/late-errors-retrieved", test_gather_late_errors_retrieved);
-  ADD ("/aio/gather/return-exceptions", test_gather_return_exceptions);
-  ADD ("/aio/gather/cancel", test_gather_cancel);
-  ADD ("/aio/gather/cancel-waits-for-children", test_gather_cancel_waits);
-  ADD ("/aio/gather/child-cancelled", test_gather_child_cancelled);
-  ADD ("/aio/gather/empty", test_gather_empty);
-  ADD ("/aio/gather/bad-input", test_gather_bad_input);
+  TEST_UNPUSHED_DATA ("/aio/wait/all-completed", &no_timeout, test_wait_all_completed);
+  TEST_UNPUSHED_DATA ("/aio/wait/all-completed-with-timeout", &long_timeout, test_wait_all_completed);
+  TEST_UNPUSHED_DATA ("/aio/wait/first-completed", &no_timeout, test_wait_first_completed);
+  TEST_UNPUSHED_DATA ("/aio/wait/first-completed-with-timeout", &long_timeout, test_wait_first_completed);
+  TEST_UNPUSHED_DATA ("/aio/wait/first-exception", &no_timeout, test_wait_first_exception);
+  TEST_UNPUSHED_DATA ("/aio/wait/first-exception-with-timeout", &long_timeout, test_wait_first_exception);
+  TEST_UNPUSHED ("/aio/wait/timeout-expires", test_wait_timeout);
+  TEST_UNPUSHED ("/aio/wait/cancel", test_wait_cancel);
+  TEST_UNPUSHED ("/aio/wait/bad-input", test_wait_bad_input);
 
-  ADD_DATA ("/aio/wait/all-completed", &no_timeout, test_wait_all_completed);
-  ADD_DATA ("/aio/wait/all-completed-with-timeout", &long_timeout, test_wait_all_completed);
-  ADD_DATA ("/aio/wait/first-completed", &no_timeout, test_wait_first_completed);
-  ADD_DATA ("/aio/wait/first-completed-with-timeout", &long_timeout, test_wait_first_completed);
-  ADD_DATA ("/aio/wait/first-exception", &no_timeout, test_wait_first_exception);
-  ADD_DATA ("/aio/wait/first-exception-with-timeout", &long_timeout, test_wait_first_exception);
-  ADD ("/aio/wait/timeout-expires", test_wait_timeout);
-  ADD ("/aio/wait/cancel", test_wait_cancel);
-  ADD ("/aio/wait/bad-input", test_wait_bad_input);
+  TEST_UNPUSHED ("/aio/wait-for/success", test_wait_for_success);
+  TEST_UNPUSHED ("/aio/wait-for/timeout", test_wait_for_timeout);
+  TEST_UNPUSHED ("/aio/wait-for/timeout-value-wins", test_wait_for_timeout_value_wins);
+  TEST_UNPUSHED ("/aio/wait-for/timeout-zero", test_wait_for_timeout_zero);
+  TEST_UNPUSHED ("/aio/wait-for/cancel", test_wait_for_cancel);
+  TEST_UNPUSHED ("/aio/wait-for/bad-input", test_wait_for_bad_input);
 
-  ADD ("/aio/wait-for/success", test_wait_for_success);
-  ADD ("/aio/wait-for/timeout", test_wait_for_timeout);
-  ADD ("/aio/wait-for/timeout-value-wins", test_wait_for_timeout_value_wins);
-  ADD ("/aio/wait-for/timeout-zero", test_wait_for_timeout_zero);
-  ADD ("/aio/wait-for/cancel", test_wait_for_cancel);
-  ADD ("/aio/wait-for/bad-input", test_wait_for_bad_input);
+  TEST_UNPUSHED ("/aio/shield/outer-cancelled", test_shield_outer_cancelled);
+  TEST_UNPUSHED ("/aio/shield/outer-cancelled-inner-fails", test_shield_outer_cancelled_inner_fails);
+  TEST_UNPUSHED ("/aio/shield/mirror", test_shield_mirror);
 
-  ADD ("/aio/shield/outer-cancelled", test_shield_outer_cancelled);
-  ADD ("/aio/shield/outer-cancelled-inner-fails", test_shield_outer_cancelled_inner_fails);
-  ADD ("/aio/shield/mirror", test_shield_mirror);
-
-  ADD ("/aio/as-completed/order", test_as_completed_order);
-  ADD ("/aio/as-completed/timeout", test_as_completed_timeout);
-  ADD ("/aio/as-completed/caller-frees-array", test_as_completed_caller_frees_array);
-  ADD ("/aio/as-completed/bad-input", test_as_completed_bad_input);
-
-#undef ADD
-#undef ADD_DATA
+  TEST_UNPUSHED ("/aio/as-completed/order", test_as_completed_order);
+  TEST_UNPUSHED ("/aio/as-completed/timeout", test_as_completed_timeout);
+  TEST_UNPUSHED ("/aio/as-completed/caller-frees-array", test_as_completed_caller_frees_array);
+  TEST_UNPUSHED ("/aio/as-completed/bad-input", test_as_completed_bad_input);
 
   return g_test_run ();
 }

@@ -7,56 +7,36 @@
 
 #include <aio-glib.h>
 
-#include "aio-watchdog.h"
+#include "aio-test.h"
 
-/* ---- harness ------------------------------------------------------------- */
+/* ---- helpers ------------------------------------------------------------- */
 
-/* Generous, so that the suite also passes under Valgrind; a hung test is
- * reported and aborts instead of blocking `meson test` until its timeout. */
-#define WATCHDOG_SECONDS 60
 /* How long a handshake with a worker may take before the test fails. */
 #define HANDSHAKE_SECONDS 10
 
+/* The loop's context is not the thread default (TEST_UNPUSHED): pushing
+ * it would acquire it for the whole test and hide what happens when
+ * workers complete futures while the loop's thread does not hold it. */
 
-typedef struct
-{
-  AioLoop *loop;
-  GThread *loop_thread;
-} Fixture;
-
-/* Each test gets a fresh loop, which is not the thread default: pushing
- * its context would acquire it for the whole test and hide what happens
- * when workers complete futures while the loop's thread does not hold it. */
-static void
-fixture_setup (Fixture       *f,
-               gconstpointer  data)
-{
-  aio_test_watchdog_arm (WATCHDOG_SECONDS);
-
-  f->loop = aio_loop_new ();
-  f->loop_thread = g_thread_self ();
-}
-
+/* Executors do not hold the loop and jobs let go of it once they are
+ * handed back, so once the default executor's jobs are over and handed
+ * back, the harness's teardown finds nothing holding the loop.  (A test
+ * that let go of the loop itself leaves NULL.) */
 static void
 fixture_teardown (Fixture       *f,
                   gconstpointer  data)
 {
-  /* Executors do not hold the loop and jobs let go of it once they are
-   * handed back, so once the default executor's jobs are over and the loop
-   * is closed, nothing is left holding it.  (A test that let go of the
-   * loop itself leaves NULL.) */
   if (f->loop != NULL)
     {
       aio_loop_shutdown_default_executor (f->loop);
-      aio_loop_close (f->loop);
-      g_assert_finalize_object (f->loop);
+      if (!aio_loop_is_closed (f->loop))
+        drain (f);
     }
-
-  aio_test_watchdog_disarm ();
+  aio_test_fixture_teardown (f, data);
 }
 
-#define TEST(path, func) \
-  g_test_add ("/aio/executor/" path, Fixture, NULL, fixture_setup, func, fixture_teardown)
+#define TEST_EXECUTOR(path, func) \
+  g_test_add (path, Fixture, NULL, aio_test_fixture_setup_unpushed, func, fixture_teardown)
 
 static void
 resolve_when_done (AioFuture *future,
@@ -1179,24 +1159,24 @@ main (int   argc,
 {
   g_test_init (&argc, &argv, NULL);
 
-  TEST ("result-in-loop-thread", test_result_in_loop_thread);
-  TEST ("starts-before-loop-runs", test_starts_before_loop_runs);
-  TEST ("results", test_results);
-  TEST ("no-value", test_no_value);
-  TEST ("cancel/running", test_cancel_running);
-  TEST ("cancel/before-start", test_cancel_before_start);
-  TEST ("thread-pool/max-workers", test_max_workers);
-  TEST ("thread-pool/max-workers-default", test_max_workers_default);
-  TEST ("thread-pool/blocking-jobs", test_blocking_jobs);
-  TEST ("shutdown/wait", test_shutdown_wait);
-  TEST ("shutdown/default", test_default_shutdown_waits);
-  TEST ("default-executor/set", test_set_default_executor);
-  TEST ("many", test_many);
-  TEST ("running-loop", test_running_loop);
-  TEST ("custom-executor", test_custom_executor);
-  TEST ("close-while-running", test_close_while_running);
-  TEST ("bad-input", test_bad_input);
-  TEST ("closed-loop", test_closed_loop);
+  TEST_EXECUTOR ("/aio/executor/result-in-loop-thread", test_result_in_loop_thread);
+  TEST_EXECUTOR ("/aio/executor/starts-before-loop-runs", test_starts_before_loop_runs);
+  TEST_EXECUTOR ("/aio/executor/results", test_results);
+  TEST_EXECUTOR ("/aio/executor/no-value", test_no_value);
+  TEST_EXECUTOR ("/aio/executor/cancel/running", test_cancel_running);
+  TEST_EXECUTOR ("/aio/executor/cancel/before-start", test_cancel_before_start);
+  TEST_EXECUTOR ("/aio/executor/thread-pool/max-workers", test_max_workers);
+  TEST_EXECUTOR ("/aio/executor/thread-pool/max-workers-default", test_max_workers_default);
+  TEST_EXECUTOR ("/aio/executor/thread-pool/blocking-jobs", test_blocking_jobs);
+  TEST_EXECUTOR ("/aio/executor/shutdown/wait", test_shutdown_wait);
+  TEST_EXECUTOR ("/aio/executor/shutdown/default", test_default_shutdown_waits);
+  TEST_EXECUTOR ("/aio/executor/default-executor/set", test_set_default_executor);
+  TEST_EXECUTOR ("/aio/executor/many", test_many);
+  TEST_EXECUTOR ("/aio/executor/running-loop", test_running_loop);
+  TEST_EXECUTOR ("/aio/executor/custom-executor", test_custom_executor);
+  TEST_EXECUTOR ("/aio/executor/close-while-running", test_close_while_running);
+  TEST_EXECUTOR ("/aio/executor/bad-input", test_bad_input);
+  TEST_EXECUTOR ("/aio/executor/closed-loop", test_closed_loop);
 
   return g_test_run ();
 }

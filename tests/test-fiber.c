@@ -17,7 +17,6 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <signal.h>
-#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -25,12 +24,7 @@
 
 #include "aio-glib.h"
 #include "aio-fiber-private.h"
-
-#ifdef HAVE_VALGRIND_H
-#include <valgrind/valgrind.h>
-#else
-#define RUNNING_ON_VALGRIND 0
-#endif
+#include "aio-test.h"
 
 #if defined(__SANITIZE_ADDRESS__)
 # define TEST_ASAN 1
@@ -47,12 +41,6 @@
 /* The library's rules, repeated here to check it keeps them. */
 #define POOL_MAX    256
 #define VMA_RESERVE 8192
-
-static guint
-live_stacks (void)
-{
-  return aio_fiber_get_n_guarded_stacks () + aio_fiber_get_n_slab_stacks ();
-}
 
 static guint
 expected_guarded_budget (void)
@@ -85,14 +73,6 @@ resume_ok (AioFiber *fiber)
   g_assert_no_error (error);
 }
 
-static void
-no_core_dumps (void)
-{
-  struct rlimit limit = { 0, 0 };
-
-  setrlimit (RLIMIT_CORE, &limit);
-}
-
 /* /aio/fiber/run */
 
 typedef struct
@@ -121,9 +101,9 @@ test_run (void)
   g_assert_null (aio_fiber_get_current ());
 
   /* A fiber that never runs costs no stack. */
-  live = live_stacks ();
+  live = aio_test_live_stacks ();
   fiber = aio_fiber_new (run_func, &data, 0);
-  g_assert_cmpuint (live_stacks (), ==, live);
+  g_assert_cmpuint (aio_test_live_stacks (), ==, live);
   g_assert_false (aio_fiber_is_started (fiber));
   g_assert_false (aio_fiber_is_finished (fiber));
   aio_fiber_free (fiber);
@@ -535,7 +515,7 @@ test_stack_reuse (void)
   AioFiber *f1, *f2, *f3;
   guint guarded, slab, before;
 
-  before = live_stacks ();
+  before = aio_test_live_stacks ();
 
   f1 = aio_fiber_new (frame_func, &frame1, 0);
   resume_ok (f1);
@@ -571,8 +551,8 @@ test_stack_reuse (void)
   resume_ok (f3);
   aio_fiber_free (f2);
   aio_fiber_free (f3);
-  g_assert_cmpuint (live_stacks (), >=, guarded + slab);
-  g_assert_cmpuint (live_stacks (), <=, MAX (guarded + slab + 1, before));
+  g_assert_cmpuint (aio_test_live_stacks (), >=, guarded + slab);
+  g_assert_cmpuint (aio_test_live_stacks (), <=, MAX (guarded + slab + 1, before));
 }
 
 /* /aio/fiber/stack-size */
@@ -597,7 +577,7 @@ test_stack_size (void)
   static const gsize sizes[] = { 1, 100000, 64 * 1024, 300 * 1024, 48 * 1024, 0 };
   AioFiber *fibers[G_N_ELEMENTS (sizes)];
   DepthData data[G_N_ELEMENTS (sizes)];
-  guint before = live_stacks ();
+  guint before = aio_test_live_stacks ();
   guint i;
 
   /* Several sizes at once: more than the pool keeps classes for. */
@@ -615,7 +595,7 @@ test_stack_size (void)
       g_assert_cmpuint (data[i].result, ==, recurse (data[i].depth, 3));
       aio_fiber_free (fibers[i]);
     }
-  g_assert_cmpuint (live_stacks (), <=, before + G_N_ELEMENTS (sizes));
+  g_assert_cmpuint (aio_test_live_stacks (), <=, before + G_N_ELEMENTS (sizes));
 }
 
 /* /aio/fiber/free-suspended */
@@ -674,10 +654,10 @@ test_free_suspended (void)
   resume_ok (fiber);
   g_assert_true (aio_fiber_is_started (fiber));
   g_assert_false (aio_fiber_is_finished (fiber));
-  live = live_stacks ();
+  live = aio_test_live_stacks ();
   aio_fiber_free (fiber);
   /* Its stack went to the pool, */
-  g_assert_cmpuint (live_stacks (), ==, live);
+  g_assert_cmpuint (aio_test_live_stacks (), ==, live);
 
   /* and the next fiber runs on it. */
   fiber = aio_fiber_new (check_clean_func, &frame2, 0);
@@ -685,7 +665,7 @@ test_free_suspended (void)
   g_assert_true (frame1 == frame2);
   g_assert_true (aio_fiber_is_finished (fiber));
   aio_fiber_free (fiber);
-  g_assert_cmpuint (live_stacks (), ==, live);
+  g_assert_cmpuint (aio_test_live_stacks (), ==, live);
 }
 
 /* /aio/fiber/many */
@@ -770,7 +750,7 @@ test_many (void)
   g_assert_cmpuint (n, >, 0);
   fibers = g_new (AioFiber *, n);
   data = g_new0 (ManyData, n);
-  before = live_stacks ();
+  before = aio_test_live_stacks ();
   start = g_get_monotonic_time ();
   rss_before = resident_pages ();
 
@@ -830,7 +810,7 @@ test_many (void)
   g_free (data);
 
   /* Only the pool is left; slabs went back as they emptied. */
-  g_assert_cmpuint (live_stacks (), <=, MAX (before, POOL_MAX));
+  g_assert_cmpuint (aio_test_live_stacks (), <=, MAX (before, POOL_MAX));
   g_test_message ("all finished after %.3f s",
                   (g_get_monotonic_time () - start) / 1e6);
 }
@@ -947,7 +927,7 @@ test_no_stack (void)
   gboolean ran = FALSE;
   GError *error = NULL;
   AioFiber *fiber;
-  guint live = live_stacks ();
+  guint live = aio_test_live_stacks ();
 
   /* No such stack can be mapped. */
   fiber = aio_fiber_new (never_func, &ran, G_MAXSIZE / 2);
@@ -958,7 +938,7 @@ test_no_stack (void)
   g_clear_error (&error);
   g_assert_false (ran);
   g_assert_false (aio_fiber_is_started (fiber));
-  g_assert_cmpuint (live_stacks (), ==, live);
+  g_assert_cmpuint (aio_test_live_stacks (), ==, live);
 
   /* Again, without a GError. */
   g_assert_false (aio_fiber_resume (fiber, NULL));
@@ -1097,7 +1077,7 @@ pool_thread (gpointer user_data)
       aio_fiber_free (fibers[i]);
     }
 
-  return GUINT_TO_POINTER (live_stacks ());
+  return GUINT_TO_POINTER (aio_test_live_stacks ());
 }
 
 static void
@@ -1120,11 +1100,11 @@ test_threads (void)
   aio_fiber_free (data.fiber);
 
   /* A thread's pool is released when it exits. */
-  before = live_stacks ();
+  before = aio_test_live_stacks ();
   thread = g_thread_new ("fiber-pool", pool_thread, NULL);
   during = GPOINTER_TO_UINT (g_thread_join (thread));
   g_assert_cmpuint (during, >=, before + 8);
-  g_assert_cmpuint (live_stacks (), ==, before);
+  g_assert_cmpuint (aio_test_live_stacks (), ==, before);
 }
 
 /* /aio/fiber/overflow/guard-page */
@@ -1176,7 +1156,7 @@ test_overflow_guard (void)
     {
       AioFiber *fiber;
 
-      no_core_dumps ();
+      aio_test_no_core_dumps ();
       fiber = aio_fiber_new (overflow_func, NULL, 64 * 1024);
       resume_ok (fiber);
       g_assert_not_reached ();
@@ -1203,13 +1183,14 @@ overflow_task (AioTask  *task,
 }
 
 static void
-test_overflow_task (gconstpointer data)
+test_overflow_task (Fixture       *f,
+                    gconstpointer  data)
 {
   const char *guarded_stacks = data;
 
   if (g_test_subprocess ())
     {
-      no_core_dumps ();
+      aio_test_no_core_dumps ();
       aio_run (overflow_task, NULL, NULL);
       g_assert_not_reached ();
     }
@@ -1338,7 +1319,7 @@ test_overflow_canary (void)
       AioFiber *fiber;
 
       /* This runs first in a fresh process: no guarded stacks in it. */
-      no_core_dumps ();
+      aio_test_no_core_dumps ();
       g_setenv ("AIO_FIBER_GUARDED_STACKS", "0", TRUE);
 
       fiber = aio_fiber_new (frame_func, &frame, 0);
@@ -1465,25 +1446,25 @@ main (int    argc,
 {
   g_test_init (&argc, &argv, NULL);
 
-  g_test_add_func ("/aio/fiber/run", test_run);
-  g_test_add_func ("/aio/fiber/suspend-resume", test_suspend_resume);
-  g_test_add_func ("/aio/fiber/registers", test_registers);
-  g_test_add_func ("/aio/fiber/fp-control", test_fp_control);
-  g_test_add_func ("/aio/fiber/nested", test_nested);
-  g_test_add_func ("/aio/fiber/stack-reuse", test_stack_reuse);
-  g_test_add_func ("/aio/fiber/stack-size", test_stack_size);
-  g_test_add_func ("/aio/fiber/free-suspended", test_free_suspended);
-  g_test_add_func ("/aio/fiber/many", test_many);
-  g_test_add_func ("/aio/fiber/slab-helper", test_slab_helper);
-  g_test_add_func ("/aio/fiber/guard-regions", test_guard_regions);
-  g_test_add_func ("/aio/fiber/no-stack", test_no_stack);
-  g_test_add_func ("/aio/fiber/misuse", test_misuse);
-  g_test_add_func ("/aio/fiber/threads", test_threads);
-  g_test_add_func ("/aio/fiber/fork", test_fork);
-  g_test_add_func ("/aio/fiber/overflow/guard-page", test_overflow_guard);
-  g_test_add_func ("/aio/fiber/overflow/canary", test_overflow_canary);
-  g_test_add_data_func ("/aio/fiber/overflow/task-guarded", "4096", test_overflow_task);
-  g_test_add_data_func ("/aio/fiber/overflow/task-slab", "0", test_overflow_task);
+  TEST_BARE ("/aio/fiber/run", test_run);
+  TEST_BARE ("/aio/fiber/suspend-resume", test_suspend_resume);
+  TEST_BARE ("/aio/fiber/registers", test_registers);
+  TEST_BARE ("/aio/fiber/fp-control", test_fp_control);
+  TEST_BARE ("/aio/fiber/nested", test_nested);
+  TEST_BARE ("/aio/fiber/stack-reuse", test_stack_reuse);
+  TEST_BARE ("/aio/fiber/stack-size", test_stack_size);
+  TEST_BARE ("/aio/fiber/free-suspended", test_free_suspended);
+  TEST_BARE ("/aio/fiber/many", test_many);
+  TEST_BARE ("/aio/fiber/slab-helper", test_slab_helper);
+  TEST_BARE ("/aio/fiber/guard-regions", test_guard_regions);
+  TEST_BARE ("/aio/fiber/no-stack", test_no_stack);
+  TEST_BARE ("/aio/fiber/misuse", test_misuse);
+  TEST_BARE ("/aio/fiber/threads", test_threads);
+  TEST_BARE ("/aio/fiber/fork", test_fork);
+  TEST_BARE ("/aio/fiber/overflow/guard-page", test_overflow_guard);
+  TEST_BARE ("/aio/fiber/overflow/canary", test_overflow_canary);
+  TEST_BARE_DATA ("/aio/fiber/overflow/task-guarded", "4096", test_overflow_task);
+  TEST_BARE_DATA ("/aio/fiber/overflow/task-slab", "0", test_overflow_task);
 
   return g_test_run ();
 }

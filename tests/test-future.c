@@ -11,94 +11,20 @@
 
 #include "aio-future-private.h"
 #include "aio-loop-private.h"
-#include "aio-watchdog.h"
+#include "aio-test.h"
 
-/* ---- harness ------------------------------------------------------------- */
+/* ---- helpers ------------------------------------------------------------- */
 
-/* Generous, so that the suite also passes under Valgrind; a hung test is
- * reported and aborts instead of blocking `meson test` until its timeout. */
-#define WATCHDOG_SECONDS 60
-
-
-typedef struct
-{
-  AioLoop  *loop;
-  gboolean  pushed;
-} Fixture;
-
-/* Each test gets a fresh loop.  Its context is made the thread default, so
- * that futures made without a loop (aio_future_new_for_int64() and
- * friends) and GTasks land on it too; except for the tests that involve
- * other threads: pushing a context acquires it for the whole test, which
+/* The context is pushed as the thread default (TEST_MAIN), so that futures
+ * made without a loop (aio_future_new_for_int64() and friends) and GTasks
+ * land on it too; except for the tests that involve other threads
+ * (TEST_UNPUSHED): pushing a context acquires it for the whole test, which
  * would hide whatever happens when the loop's thread does not hold it. */
-static void
-fixture_setup (Fixture       *f,
-               gconstpointer  data)
-{
-  aio_test_watchdog_arm (WATCHDOG_SECONDS);
-
-  f->loop = aio_loop_new ();
-  f->pushed = data == NULL;
-  if (f->pushed)
-    {
-      g_main_context_push_thread_default (aio_loop_get_context (f->loop));
-      g_assert_true (aio_loop_get_default () == f->loop);
-    }
-}
-
-static void
-fixture_teardown (Fixture       *f,
-                  gconstpointer  data)
-{
-  /* Nothing may be left for the loop to run. */
-  g_assert_false (g_main_context_pending (aio_loop_get_context (f->loop)));
-  g_assert_cmpuint (g_queue_get_length (_aio_loop_get_tasks (f->loop)), ==, 0);
-
-  if (f->pushed)
-    g_main_context_pop_thread_default (aio_loop_get_context (f->loop));
-  aio_loop_close (f->loop);
-  /* Every future holds its loop: this also proves none leaked. */
-  g_assert_finalize_object (f->loop);
-
-  aio_test_watchdog_disarm ();
-}
-
-#define TEST(path, func) \
-  g_test_add ("/aio/future/" path, Fixture, NULL, fixture_setup, func, fixture_teardown)
-#define TEST_UNPUSHED(path, func) \
-  g_test_add ("/aio/future/" path, Fixture, "unpushed", fixture_setup, func, fixture_teardown)
 
 static void
 iterate_once (Fixture *f)
 {
   g_main_context_iteration (aio_loop_get_context (f->loop), FALSE);
-}
-
-/* Runs the loop's context until nothing is ready (bounded, so that a
- * callback that keeps requeueing itself fails the test). */
-static void
-iterate_idle (Fixture *f)
-{
-  GMainContext *context = aio_loop_get_context (f->loop);
-  guint i;
-
-  for (i = 0; i < 1000 && g_main_context_pending (context); i++)
-    g_main_context_iteration (context, FALSE);
-  g_assert_cmpuint (i, <, 1000);
-}
-
-static void
-iterate_until (Fixture  *f,
-               gboolean *flag)
-{
-  while (!*flag)
-    g_main_context_iteration (aio_loop_get_context (f->loop), TRUE);
-}
-
-static void
-count_destroy (gpointer data)
-{
-  (*(guint *) data)++;
 }
 
 static void
@@ -425,7 +351,7 @@ test_state_complete_twice (Fixture       *f,
       g_test_assert_expected_messages ();
 
       EXPECT_ALREADY_DONE ();
-      aio_future_resolve_pointer (future, &destroyed, count_destroy);
+      aio_future_resolve_pointer (future, &destroyed, aio_test_count);
       g_test_assert_expected_messages ();
       g_assert_cmpuint (destroyed, ==, 1);
 
@@ -469,7 +395,7 @@ test_state_complete_after_cancel (Fixture       *f,
   future = aio_future_new_for_loop (f->loop);
   g_assert_true (aio_future_cancel (future, "first"));
 
-  aio_future_resolve_pointer (future, &destroyed, count_destroy);
+  aio_future_resolve_pointer (future, &destroyed, aio_test_count);
   g_assert_cmpuint (destroyed, ==, 1);
   aio_future_resolve_take_string (future, g_strdup ("late"));
   aio_future_reject (future, g_error_new_literal (G_IO_ERROR, G_IO_ERROR_FAILED, "late"));
@@ -678,7 +604,7 @@ test_value_pointer (Fixture       *f,
   g_test_summary ("A pointer future keeps its pointer across reads and calls "
                   "its destroy notify exactly once, when finalized");
 
-  future = aio_future_new_for_pointer (&destroyed, count_destroy);
+  future = aio_future_new_for_pointer (&destroyed, aio_test_count);
   for (guint i = 0; i < 2; i++)
     {
       GValue value = G_VALUE_INIT;
@@ -696,10 +622,10 @@ test_value_pointer (Fixture       *f,
 
   destroyed = 0;
   future = aio_future_new_for_loop (f->loop);
-  aio_future_resolve_pointer (future, &destroyed, count_destroy);
+  aio_future_resolve_pointer (future, &destroyed, aio_test_count);
   /* Callbacks running and the loop iterating do not free the value. */
   aio_future_add_done_callback (future, noop_callback, NULL, NULL);
-  iterate_idle (f);
+  drain (f);
   g_assert_cmpuint (destroyed, ==, 0);
   g_assert_true (aio_future_get_pointer (future, &error) == &destroyed);
   g_assert_finalize_object (future);
@@ -931,7 +857,7 @@ test_never_retrieved_warning (Fixture       *f,
   /* Done callbacks that ran do not count as reading it. */
   future = aio_future_new_for_error (g_error_new_literal (G_IO_ERROR, G_IO_ERROR_FAILED, "again"));
   aio_future_add_done_callback (future, noop_callback, NULL, NULL);
-  iterate_idle (f);
+  drain (f);
   g_test_expect_message ("Aio", G_LOG_LEVEL_WARNING, "*never retrieved*again*");
   g_assert_finalize_object (future);
   g_test_assert_expected_messages ();
@@ -1110,14 +1036,14 @@ test_callbacks_order (Fixture       *f,
   aio_future_resolve (future);
   for (char letter = 'g'; letter <= 'j'; letter++)
     add_step (future, log, letter, &destroyed);
-  iterate_idle (f);
+  drain (f);
   g_assert_cmpstr (log->str, ==, "abcdefghij");
   g_assert_cmpuint (destroyed, ==, 10);
 
   /* A second batch after the first ran, in order again. */
   for (char letter = 'k'; letter <= 'm'; letter++)
     add_step (future, log, letter, &destroyed);
-  iterate_idle (f);
+  drain (f);
   g_assert_cmpstr (log->str, ==, "abcdefghijklm");
   g_assert_cmpuint (destroyed, ==, 13);
 
@@ -1159,7 +1085,7 @@ test_callbacks_remove (Fixture       *f,
   /* Removing between completion and the run works too. */
   g_assert_true (aio_future_remove_done_callback (future, d));
   g_assert_cmpuint (destroyed, ==, 3);
-  iterate_idle (f);
+  drain (f);
   g_assert_cmpstr (log->str, ==, "ce");
   g_assert_cmpuint (destroyed, ==, 5);
 
@@ -1172,7 +1098,7 @@ test_callbacks_remove (Fixture       *f,
   /* Removing every callback of a done future leaves nothing to run. */
   a = add_step (future, log, 'x', &destroyed);
   g_assert_true (aio_future_remove_done_callback (future, a));
-  iterate_idle (f);
+  drain (f);
   g_assert_cmpstr (log->str, ==, "ce");
   g_assert_cmpuint (destroyed, ==, 6);
 
@@ -1188,7 +1114,7 @@ typedef struct
 } Nested;
 
 static void
-count_destroy_nested (gpointer user_data)
+aio_test_count_nested (gpointer user_data)
 {
   ((Nested *) user_data)->destroyed++;
 }
@@ -1205,7 +1131,7 @@ nested_run (AioFuture *future,
     {
       n->depth++;
       n->adding = TRUE;
-      aio_future_add_done_callback (future, nested_run, n, count_destroy_nested);
+      aio_future_add_done_callback (future, nested_run, n, aio_test_count_nested);
       n->adding = FALSE;
       g_string_append_c (n->log, '.');
     }
@@ -1222,10 +1148,10 @@ test_callbacks_nested (Fixture       *f,
   g_test_summary ("A done callback that adds another callback to its (done) "
                   "future gets it run, after itself and not inside the add call");
 
-  aio_future_add_done_callback (future, nested_run, &n, count_destroy_nested);
+  aio_future_add_done_callback (future, nested_run, &n, aio_test_count_nested);
   add_step (future, n.log, 'z', &destroyed);
   aio_future_resolve (future);
-  iterate_idle (f);
+  drain (f);
 
   /* 0 adds 1 behind z; 1 adds 2; 2 adds 3. */
   g_assert_cmpstr (n.log->str, ==, "0.z1.2.3");
@@ -1254,7 +1180,7 @@ test_callbacks_destroy_once (Fixture       *f,
   g_assert_true (aio_future_remove_done_callback (future, id));
   g_assert_cmpuint (removed.destroys, ==, 1);
   aio_future_resolve (future);
-  iterate_idle (f);
+  drain (f);
   g_assert_cmpuint (ran.runs, ==, 1);
   g_assert_cmpuint (ran.destroys, ==, 1);
   g_assert_cmpuint (removed.runs, ==, 0);
@@ -1272,7 +1198,7 @@ test_callbacks_destroy_once (Fixture       *f,
   g_assert_finalize_object (future);
   g_assert_cmpuint (dropped.runs, ==, 0);
   g_assert_cmpuint (dropped.destroys, ==, 2);
-  iterate_idle (f);
+  drain (f);
   g_assert_cmpuint (dropped.destroys, ==, 2);
 
   /* Dropped by closing the loop while queued: freed once, with the future.
@@ -1522,7 +1448,7 @@ test_threads_wakes_loop (Fixture       *f,
   g_assert_cmpint (aio_future_get_int64 (future, NULL), ==, 99);
 
   /* The callback was queued behind the completion; it runs next. */
-  iterate_idle (f);
+  drain (f);
   g_assert_cmpuint (c.runs, ==, 1);
   g_assert_cmpuint (c.destroys, ==, 1);
   g_assert_false (c.wrong_thread);
@@ -1559,7 +1485,7 @@ wait_finish_cleanup (Fixture *f,
                      Wait    *w)
 {
   /* The GTask goes once its callback returned. */
-  iterate_idle (f);
+  drain (f);
   g_assert_null (w->result);
   g_clear_error (&w->error);
 }
@@ -1575,7 +1501,7 @@ test_wait_resolved (Fixture       *f,
                   "reports success, as awaiting it in asyncio returns");
 
   aio_future_wait_async (future, NULL, wait_ready, &w);
-  iterate_idle (f);
+  drain (f);
   g_assert_false (w.done);
 
   aio_future_resolve_int64 (future, 11);
@@ -1642,7 +1568,7 @@ test_wait_cancellable (Fixture       *f,
                   "done callback removed");
 
   aio_future_wait_async (future, cancellable, wait_ready, &w);
-  iterate_idle (f);
+  drain (f);
   g_assert_false (w.done);
   g_assert_true (future_has_callbacks (future));
 
@@ -1657,7 +1583,7 @@ test_wait_cancellable (Fixture       *f,
   /* The future goes on and completes normally; the finished wait does not
    * hear of it. */
   aio_future_resolve (future);
-  iterate_idle (f);
+  drain (f);
   g_assert_true (aio_future_is_resolved (future));
   g_assert_finalize_object (future);
 
@@ -1682,7 +1608,7 @@ test_wait_cancellable (Fixture       *f,
   aio_future_resolve_boolean (future, TRUE);
   iterate_until (f, &w.done);
   g_cancellable_cancel (cancellable);
-  iterate_idle (f);
+  drain (f);
   g_assert_true (w.ok);
   g_assert_no_error (w.error);
   wait_finish_cleanup (f, &w);
@@ -1724,36 +1650,36 @@ main (int   argc,
 {
   g_test_init (&argc, &argv, NULL);
 
-  TEST ("state/resolve", test_state_resolve);
-  TEST ("state/g-object-new", test_state_g_object_new);
-  TEST ("state/reject", test_state_reject);
-  TEST ("state/cancel", test_state_cancel);
-  TEST ("state/reject-cancelled", test_state_reject_cancelled);
-  TEST ("state/complete-twice", test_state_complete_twice);
-  TEST ("state/complete-after-cancel", test_state_complete_after_cancel);
-  TEST ("value/scalars", test_value_scalars);
-  TEST ("value/string", test_value_string);
-  TEST ("value/object", test_value_object);
-  TEST ("value/pointer", test_value_pointer);
-  TEST ("value/gvalue", test_value_gvalue);
-  TEST ("value/none", test_value_none);
-  TEST ("value/pending", test_value_pending);
-  TEST ("value/type-mismatch", test_value_type_mismatch);
-  TEST ("value/rejected-getters", test_value_rejected_getters);
-  TEST ("never-retrieved/warning", test_never_retrieved_warning);
-  TEST ("never-retrieved/read", test_never_retrieved_read);
-  TEST ("callbacks/not-synchronous", test_callbacks_not_synchronous);
-  TEST ("callbacks/order", test_callbacks_order);
-  TEST ("callbacks/remove", test_callbacks_remove);
-  TEST ("callbacks/nested", test_callbacks_nested);
-  TEST ("callbacks/destroy-once", test_callbacks_destroy_once);
-  TEST_UNPUSHED ("threads/run-until-complete", test_threads_run_until_complete);
-  TEST_UNPUSHED ("threads/run-forever", test_threads_run_forever);
-  TEST_UNPUSHED ("threads/add-while-completing", test_threads_add_while_completing);
-  TEST_UNPUSHED ("threads/wakes-loop", test_threads_wakes_loop);
-  TEST ("wait/resolved", test_wait_resolved);
-  TEST ("wait/rejected", test_wait_rejected);
-  TEST ("wait/cancellable", test_wait_cancellable);
+  TEST_MAIN ("/aio/future/state/resolve", test_state_resolve);
+  TEST_MAIN ("/aio/future/state/g-object-new", test_state_g_object_new);
+  TEST_MAIN ("/aio/future/state/reject", test_state_reject);
+  TEST_MAIN ("/aio/future/state/cancel", test_state_cancel);
+  TEST_MAIN ("/aio/future/state/reject-cancelled", test_state_reject_cancelled);
+  TEST_MAIN ("/aio/future/state/complete-twice", test_state_complete_twice);
+  TEST_MAIN ("/aio/future/state/complete-after-cancel", test_state_complete_after_cancel);
+  TEST_MAIN ("/aio/future/value/scalars", test_value_scalars);
+  TEST_MAIN ("/aio/future/value/string", test_value_string);
+  TEST_MAIN ("/aio/future/value/object", test_value_object);
+  TEST_MAIN ("/aio/future/value/pointer", test_value_pointer);
+  TEST_MAIN ("/aio/future/value/gvalue", test_value_gvalue);
+  TEST_MAIN ("/aio/future/value/none", test_value_none);
+  TEST_MAIN ("/aio/future/value/pending", test_value_pending);
+  TEST_MAIN ("/aio/future/value/type-mismatch", test_value_type_mismatch);
+  TEST_MAIN ("/aio/future/value/rejected-getters", test_value_rejected_getters);
+  TEST_MAIN ("/aio/future/never-retrieved/warning", test_never_retrieved_warning);
+  TEST_MAIN ("/aio/future/never-retrieved/read", test_never_retrieved_read);
+  TEST_MAIN ("/aio/future/callbacks/not-synchronous", test_callbacks_not_synchronous);
+  TEST_MAIN ("/aio/future/callbacks/order", test_callbacks_order);
+  TEST_MAIN ("/aio/future/callbacks/remove", test_callbacks_remove);
+  TEST_MAIN ("/aio/future/callbacks/nested", test_callbacks_nested);
+  TEST_MAIN ("/aio/future/callbacks/destroy-once", test_callbacks_destroy_once);
+  TEST_UNPUSHED ("/aio/future/threads/run-until-complete", test_threads_run_until_complete);
+  TEST_UNPUSHED ("/aio/future/threads/run-forever", test_threads_run_forever);
+  TEST_UNPUSHED ("/aio/future/threads/add-while-completing", test_threads_add_while_completing);
+  TEST_UNPUSHED ("/aio/future/threads/wakes-loop", test_threads_wakes_loop);
+  TEST_MAIN ("/aio/future/wait/resolved", test_wait_resolved);
+  TEST_MAIN ("/aio/future/wait/rejected", test_wait_rejected);
+  TEST_MAIN ("/aio/future/wait/cancellable", test_wait_cancellable);
 
   return g_test_run ();
 }

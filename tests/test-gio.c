@@ -1001,18 +1001,6 @@ my_read_sync (Reader        *r,
   return my_read_finish (res, error);
 }
 
-static guint
-count_open_fds (void)
-{
-  g_autoptr(GDir) dir = g_dir_open ("/proc/self/fd", 0, NULL);
-  guint n = 0;
-
-  g_assert_nonnull (dir);
-  while (g_dir_read_name (dir) != NULL)
-    n++;
-  return n;
-}
-
 static gpointer
 sync_calls_thread (gpointer user_data)
 {
@@ -1025,11 +1013,11 @@ sync_calls_thread (gpointer user_data)
 
       /* The first few calls may open what GLib opens once. */
       if (i == 10)
-        before = count_open_fds ();
+        before = aio_test_count_open_fds ();
       g_assert_cmpint (my_double_sync (source, i, NULL, &error), ==, 2 * i);
       g_assert_no_error (error);
     }
-  g_assert_cmpuint (count_open_fds (), ==, before);
+  g_assert_cmpuint (aio_test_count_open_fds (), ==, before);
   return NULL;
 }
 
@@ -1041,7 +1029,7 @@ test_export_sync_thread (void)
   g_test_summary ("The _sync variant of an exported pair works from a plain thread with "
                   "a context of its own: 200 calls leave no loop and no descriptor behind");
 
-  g_thread_join (g_thread_new ("sync", sync_calls_thread, source));
+  aio_test_run_in_thread (sync_calls_thread, source);
 }
 
 typedef struct
@@ -1269,15 +1257,15 @@ main (int   argc,
   TEST ("/aio/gio/cancel/stepped", test_cancel_stepped);
   TEST ("/aio/gio/cancel/per-call", test_cancel_is_per_call);
   TEST ("/aio/gio/cancel/lost-race", test_cancel_lost_race);
-  g_test_add_func ("/aio/gio/cancel/run-shutdown", test_cancel_run_shutdown);
+  TEST_BARE ("/aio/gio/cancel/run-shutdown", test_cancel_run_shutdown);
   TEST ("/aio/gio/export/result", test_export_result);
   TEST ("/aio/gio/export/outcomes", test_export_outcomes);
   TEST ("/aio/gio/export/caller-cancels", test_export_caller_cancels);
   TEST ("/aio/gio/export/caller-context", test_export_caller_context);
   TEST ("/aio/gio/export/stepped-and-precancelled", test_export_stepped_and_precancelled);
   TEST ("/aio/gio/await/from-thread", test_call_from_thread);
-  g_test_add_func ("/aio/gio/export/sync-thread", test_export_sync_thread);
-  g_test_add_func ("/aio/gio/export/sync-cancel", test_export_sync_cancel);
+  TEST_BARE ("/aio/gio/export/sync-thread", test_export_sync_thread);
+  TEST_BARE ("/aio/gio/export/sync-cancel", test_export_sync_cancel);
   TEST ("/aio/gio/typed/load-bytes", test_typed_load_bytes);
   TEST ("/aio/gio/typed/streams", test_typed_streams);
   TEST ("/aio/gio/executor/gtask", test_gtask_executor);

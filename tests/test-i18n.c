@@ -17,6 +17,8 @@
 
 #include <aio-glib.h>
 
+#include "aio-test.h"
+
 #ifndef AIO_TEST_LOCALEDIR
 # error "tests/meson.build passes AIO_TEST_LOCALEDIR, the build tree's po directory"
 #endif
@@ -73,22 +75,20 @@ test_bound (void)
 }
 
 static void
-test_loop_closed (void)
+test_loop_closed (Fixture       *f,
+                  gconstpointer  data)
 {
   g_autoptr(GError) error = NULL;
-  AioLoop *loop;
 
   g_test_summary ("AIO_ERROR_CLOSED from running a closed loop is in German");
 
   if (!need_german ())
     return;
 
-  loop = aio_loop_new ();
-  aio_loop_close (loop);
-  g_assert_false (aio_loop_run_forever (loop, &error));
+  aio_loop_close (f->loop);
+  g_assert_false (aio_loop_run_forever (f->loop, &error));
   g_assert_error (error, AIO_ERROR, AIO_ERROR_CLOSED);
   g_assert_cmpstr (error->message, ==, "Die Ereignisschleife ist geschlossen");
-  g_assert_finalize_object (loop);
 }
 
 static void
@@ -138,9 +138,10 @@ drop_object (gpointer user_data)
 }
 
 static void
-test_bound_object_gone (void)
+test_bound_object_gone (Fixture       *f,
+                        gconstpointer  data)
 {
-  g_autoptr(AioLoop) loop = NULL;
+  AioLoop *loop = f->loop;
   AioTask *task;
   GObject *object;
 
@@ -149,7 +150,6 @@ test_bound_object_gone (void)
   if (!need_german ())
     return;
 
-  loop = aio_loop_new ();
   object = g_object_new (G_TYPE_OBJECT, NULL);
   task = aio_loop_create_task (loop, bound_sleeper, NULL, NULL);
   aio_task_bind_to_object (task, object);
@@ -158,7 +158,6 @@ test_bound_object_gone (void)
   g_assert_cmpstr (aio_future_get_error (AIO_FUTURE (task))->message, ==,
                    "Das GObject, an das der Task gebunden war, ist verschwunden");
   g_object_unref (task);
-  aio_loop_close (loop);
 }
 
 static void
@@ -181,28 +180,20 @@ test_queue_full (void)
 }
 
 static void
-await_outside_task (void)
+test_not_in_task (Fixture       *f,
+                  gconstpointer  data)
 {
   g_autoptr(GError) error = NULL;
-  AioLoop *loop = aio_loop_new ();
 
-  g_assert_false (aio_await (aio_future_new_for_loop (loop), &error));
-  g_assert_error (error, AIO_ERROR, AIO_ERROR_NOT_IN_TASK);
-  g_assert_cmpstr (error->message, ==,
-                   "aio_await() kann nur im Rumpf eines Tasks aufgerufen werden");
-  aio_loop_close (loop);
-  g_assert_finalize_object (loop);
-}
-
-static void
-test_not_in_task (void)
-{
   g_test_summary ("AIO_ERROR_NOT_IN_TASK keeps the function name untranslated");
 
   if (!need_german ())
     return;
 
-  await_outside_task ();
+  g_assert_false (aio_await (aio_future_new_for_loop (f->loop), &error));
+  g_assert_error (error, AIO_ERROR, AIO_ERROR_NOT_IN_TASK);
+  g_assert_cmpstr (error->message, ==,
+                   "aio_await() kann nur im Rumpf eines Tasks aufgerufen werden");
 }
 
 static void
@@ -299,10 +290,9 @@ cancelled_body (AioTask  *task,
 
 /* The message of a task cancelled without one. */
 static char *
-cancelled_message (void)
+cancelled_message (AioLoop *loop)
 {
   g_autoptr(GError) error = NULL;
-  AioLoop *loop = aio_loop_new ();
   AioTask *task = aio_loop_create_task (loop, cancelled_body, NULL, NULL);
 
   AioFuture *yield = aio_loop_sleep (loop, 0);
@@ -314,13 +304,12 @@ cancelled_message (void)
   g_assert_false (aio_loop_run_until_complete (loop, AIO_FUTURE (task), &error));
   g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
   g_object_unref (task);
-  aio_loop_close (loop);
-  g_assert_finalize_object (loop);
   return g_strdup (error->message);
 }
 
 static void
-test_cancelled_locale_change (void)
+test_cancelled_locale_change (Fixture       *f,
+                              gconstpointer  data)
 {
   g_autofree char *german = NULL;
   g_autofree char *english = NULL;
@@ -332,16 +321,16 @@ test_cancelled_locale_change (void)
   if (!need_german ())
     return;
 
-  german = cancelled_message ();
+  german = cancelled_message (f->loop);
   g_assert_cmpstr (german, ==, "Der Task wurde abgebrochen");
 
   /* In the "C" locale gettext ignores LANGUAGE. */
   g_assert_nonnull (setlocale (LC_ALL, "C"));
-  english = cancelled_message ();
+  english = cancelled_message (f->loop);
   g_assert_cmpstr (english, ==, "The task was cancelled");
 
   g_assert_nonnull (setlocale (LC_ALL, german_locale));
-  again = cancelled_message ();
+  again = cancelled_message (f->loop);
   g_assert_cmpstr (again, ==, "Der Task wurde abgebrochen");
 }
 
@@ -362,15 +351,15 @@ main (int   argc,
     g_test_message ("German via LANGUAGE=de in %s, catalogs in %s",
                     german_locale, AIO_TEST_LOCALEDIR);
 
-  g_test_add_func ("/aio/i18n/bound", test_bound);
-  g_test_add_func ("/aio/i18n/loop-closed", test_loop_closed);
-  g_test_add_func ("/aio/i18n/run-in-main-loop", test_run_in_main_loop);
-  g_test_add_func ("/aio/i18n/bound-object-gone", test_bound_object_gone);
-  g_test_add_func ("/aio/i18n/queue-full", test_queue_full);
-  g_test_add_func ("/aio/i18n/not-in-task", test_not_in_task);
-  g_test_add_func ("/aio/i18n/timed-out", test_timed_out);
-  g_test_add_func ("/aio/i18n/plural", test_plural);
-  g_test_add_func ("/aio/i18n/cancelled-locale-change", test_cancelled_locale_change);
+  TEST_BARE ("/aio/i18n/bound", test_bound);
+  TEST_UNPUSHED ("/aio/i18n/loop-closed", test_loop_closed);
+  TEST_BARE ("/aio/i18n/run-in-main-loop", test_run_in_main_loop);
+  TEST_UNPUSHED ("/aio/i18n/bound-object-gone", test_bound_object_gone);
+  TEST_BARE ("/aio/i18n/queue-full", test_queue_full);
+  TEST_UNPUSHED ("/aio/i18n/not-in-task", test_not_in_task);
+  TEST_BARE ("/aio/i18n/timed-out", test_timed_out);
+  TEST_BARE ("/aio/i18n/plural", test_plural);
+  TEST_UNPUSHED ("/aio/i18n/cancelled-locale-change", test_cancelled_locale_change);
 
   return g_test_run ();
 }

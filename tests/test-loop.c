@@ -14,95 +14,17 @@
 
 #include "aio-future-private.h"
 #include "aio-loop-private.h"
-#include "aio-watchdog.h"
+#include "aio-test.h"
 
-/* ---- harness ------------------------------------------------------------- */
+/* ---- helpers ------------------------------------------------------------- */
 
-/* Generous, so that the suite also passes under Valgrind; a hung test is
- * reported and aborts instead of blocking `meson test` until its timeout. */
-#define WATCHDOG_SECONDS 60
-
-
-typedef struct
-{
-  AioLoop *loop;
-} Fixture;
-
-/* Each test gets a fresh loop on a new context, which is not pushed as the
- * thread default: run_until_complete() and run_forever() push it while
- * they run. */
-static void
-fixture_setup (Fixture       *f,
-               gconstpointer  data)
-{
-  aio_test_watchdog_arm (WATCHDOG_SECONDS);
-
-  f->loop = aio_loop_new ();
-}
-
-static void
-fixture_teardown (Fixture       *f,
-                  gconstpointer  data)
-{
-  if (!aio_loop_is_closed (f->loop))
-    {
-      /* Nothing may be left for the loop to run. */
-      g_assert_false (g_main_context_pending (aio_loop_get_context (f->loop)));
-      g_assert_cmpuint (g_queue_get_length (_aio_loop_get_tasks (f->loop)), ==, 0);
-    }
-
-  aio_loop_close (f->loop);
-  /* Handles and futures hold their loop: this also proves none leaked. */
-  g_assert_finalize_object (f->loop);
-  g_assert_null (aio_loop_get_running ());
-
-  aio_test_watchdog_disarm ();
-}
-
-#define TEST(path, func) \
-  g_test_add ("/aio/loop/" path, Fixture, NULL, fixture_setup, func, fixture_teardown)
-
-static GMainContext *
-fixture_context (Fixture *f)
-{
-  return aio_loop_get_context (f->loop);
-}
-
-static void
-iterate_idle (Fixture *f)
-{
-  GMainContext *context = fixture_context (f);
-  guint i;
-
-  for (i = 0; i < 1000 && g_main_context_pending (context); i++)
-    g_main_context_iteration (context, FALSE);
-  g_assert_cmpuint (i, <, 1000);
-}
-
-static void
-iterate_until (GMainContext *context,
-               gboolean     *flag)
-{
-  while (!*flag)
-    g_main_context_iteration (context, TRUE);
-}
+/* The loop's context is not pushed as the thread default (TEST_UNPUSHED):
+ * run_until_complete() and run_forever() push it while they run. */
 
 static gint64
 usec_now (void)
 {
   return g_get_monotonic_time ();
-}
-
-static void
-count_call (gpointer user_data)
-{
-  (*(guint *) user_data)++;
-}
-
-static void
-set_flag (gpointer user_data)
-{
-  *(gboolean *) user_data = TRUE;
 }
 
 static void
@@ -236,7 +158,7 @@ test_default_thread_default (Fixture       *f,
   g_assert_true (loop == f->loop);
   g_object_unref (loop);
 
-  g_thread_join (g_thread_new ("other", default_in_thread, f->loop));
+  aio_test_run_in_thread (default_in_thread, f->loop);
 
   g_main_context_pop_thread_default (context);
 }
@@ -283,18 +205,6 @@ follows_context_body (AioTask  *task,
   g_assert_true (aio_await (aio_future_new_resolved (), NULL));
 }
 
-static guint
-count_open_fds (void)
-{
-  g_autoptr(GDir) dir = g_dir_open ("/proc/self/fd", 0, NULL);
-  guint n = 0;
-
-  g_assert_nonnull (dir);
-  while (g_dir_read_name (dir) != NULL)
-    n++;
-  return n;
-}
-
 /* What a _sync wrapper does: push a context of its own, run a task on
  * its default loop until done, pop the context and drop it. */
 static gpointer
@@ -337,11 +247,11 @@ test_default_follows_context (Fixture       *f,
 
   guint before;
 
-  g_thread_join (g_thread_new ("sync", sync_call_in_thread, NULL));
-  before = count_open_fds ();
+  aio_test_run_in_thread (sync_call_in_thread, NULL);
+  before = aio_test_count_open_fds ();
   for (guint i = 0; i < 20; i++)
-    g_thread_join (g_thread_new ("sync", sync_call_in_thread, NULL));
-  g_assert_cmpuint (count_open_fds (), ==, before);
+    aio_test_run_in_thread (sync_call_in_thread, NULL);
+  g_assert_cmpuint (aio_test_count_open_fds (), ==, before);
 }
 
 typedef struct
@@ -419,7 +329,7 @@ test_running (Fixture       *f,
   future = aio_future_new_for_loop (f->loop);
   aio_future_add_done_callback (future, record_running_future, &r, NULL);
   aio_future_resolve (future);
-  iterate_until (fixture_context (f), &r.done);
+  iterate_until (f, &r.done);
   g_assert_true (r.running == f->loop);
   g_assert_false (r.is_running);
   g_assert_null (aio_loop_get_running ());
@@ -567,7 +477,7 @@ test_call_soon_no_starvation (Fixture       *f,
   g_assert_cmpuint (s.spins, >, 0);
   /* The idle source only runs when nothing of higher priority is ready;
    * the spinner always is, so it may or may not have had its turn. */
-  iterate_idle (f);
+  drain (f);
   g_assert_true (idle_ran);
   g_source_unref (idle);
   g_assert_finalize_object (s.until);
@@ -862,11 +772,11 @@ test_handle_cancel (Fixture       *f,
   g_object_add_weak_pointer (soon_data, (gpointer *) &soon_weak);
   g_object_add_weak_pointer (timer_data, (gpointer *) &timer_weak);
 
-  soon = aio_loop_call_soon (f->loop, count_call, &runs, NULL);
+  soon = aio_loop_call_soon (f->loop, aio_test_count, &runs, NULL);
   aio_handle_unref (soon);
   soon = aio_loop_call_soon (f->loop, never_called, soon_data, g_object_unref);
   timer = aio_loop_call_later (f->loop, 0.001, never_called, timer_data, g_object_unref);
-  ran = aio_loop_call_soon (f->loop, count_call, &ran_runs, NULL);
+  ran = aio_loop_call_soon (f->loop, aio_test_count, &ran_runs, NULL);
   g_assert_cmpfloat (aio_handle_get_when (soon), ==, 0.0);
   g_assert_cmpfloat (aio_handle_get_when (timer), >, 0.0);
 
@@ -882,8 +792,8 @@ test_handle_cancel (Fixture       *f,
   aio_handle_cancel (soon);
   aio_handle_cancel (timer);
 
-  schedule_later (f->loop, 0.005, set_flag, &flag);
-  iterate_until (fixture_context (f), &flag);
+  schedule_later (f->loop, 0.005, aio_test_set_flag, &flag);
+  iterate_until (f, &flag);
   g_assert_cmpuint (runs, ==, 1);
   g_assert_cmpuint (ran_runs, ==, 1);
 
@@ -977,7 +887,7 @@ test_call_soon_threadsafe (Fixture       *f,
   g_thread_join (thread);
   g_assert_cmpuint (t.destroyed, ==, 1);
   g_assert_true (t.destroyed_in == thread);
-  iterate_idle (f);
+  drain (f);
   g_assert_cmpuint (t.destroyed, ==, 1);
 
   /* From the loop's own thread it works as well. */
@@ -1075,11 +985,11 @@ test_sleep_nan (Fixture       *f,
   g_assert_null (future);
 
   g_test_expect_message ("Aio", G_LOG_LEVEL_CRITICAL, "*isnan*");
-  g_assert_null (aio_loop_call_later (f->loop, NAN, count_call, NULL, NULL));
+  g_assert_null (aio_loop_call_later (f->loop, NAN, aio_test_count, NULL, NULL));
   g_test_assert_expected_messages ();
 
   g_test_expect_message ("Aio", G_LOG_LEVEL_CRITICAL, "*isnan*");
-  g_assert_null (aio_loop_call_at (f->loop, NAN, count_call, NULL, NULL));
+  g_assert_null (aio_loop_call_at (f->loop, NAN, aio_test_count, NULL, NULL));
   g_test_assert_expected_messages ();
 }
 
@@ -1162,7 +1072,7 @@ test_sleep_cancel (Fixture       *f,
   /* Cancelled before its first iteration, a zero sleep stays cancelled. */
   future = aio_loop_sleep (f->loop, 0);
   g_assert_true (aio_future_cancel (future, NULL));
-  iterate_idle (f);
+  drain (f);
   g_assert_true (aio_future_is_cancelled (future));
   g_assert_finalize_object (future);
 
@@ -1216,7 +1126,7 @@ test_stop_run_again (Fixture       *f,
   g_test_summary ("stop() from a callback ends run_forever(); a stopped loop "
                   "runs again, with run_until_complete() or run_forever()");
 
-  schedule (f->loop, count_call, &runs);
+  schedule (f->loop, aio_test_count, &runs);
   schedule (f->loop, stop_loop, f->loop);
   g_assert_true (aio_loop_run_forever (f->loop, &error));
   g_assert_no_error (error);
@@ -1229,7 +1139,7 @@ test_stop_run_again (Fixture       *f,
   g_assert_no_error (error);
   g_assert_finalize_object (future);
 
-  schedule_later (f->loop, 0.005, count_call, &runs);
+  schedule_later (f->loop, 0.005, aio_test_count, &runs);
   schedule_later (f->loop, 0.01, stop_loop, f->loop);
   g_assert_true (aio_loop_run_forever (f->loop, &error));
   g_assert_cmpuint (runs, ==, 2);
@@ -1382,7 +1292,7 @@ test_run_nested (Fixture       *f,
 
   /* Inside a dispatch driven by a bare iteration, too. */
   schedule (f->loop, run_nested, &n);
-  iterate_until (fixture_context (f), &n.done);
+  iterate_until (f, &n.done);
   check_nested (&n);
 
   g_assert_false (aio_future_is_done (n.future));
@@ -1422,16 +1332,16 @@ test_close (Fixture       *f,
   g_clear_error (&error);
 
   EXPECT_CLOSED ();
-  g_assert_null (aio_loop_call_soon (f->loop, count_call, &runs, NULL));
+  g_assert_null (aio_loop_call_soon (f->loop, aio_test_count, &runs, NULL));
   g_test_assert_expected_messages ();
   EXPECT_CLOSED ();
-  g_assert_null (aio_loop_call_later (f->loop, 0.0, count_call, &runs, NULL));
+  g_assert_null (aio_loop_call_later (f->loop, 0.0, aio_test_count, &runs, NULL));
   g_test_assert_expected_messages ();
   EXPECT_CLOSED ();
-  g_assert_null (aio_loop_call_at (f->loop, aio_loop_time (f->loop), count_call, &runs, NULL));
+  g_assert_null (aio_loop_call_at (f->loop, aio_loop_time (f->loop), aio_test_count, &runs, NULL));
   g_test_assert_expected_messages ();
   EXPECT_CLOSED ();
-  g_assert_null (aio_loop_call_soon_threadsafe (f->loop, count_call, &runs, NULL));
+  g_assert_null (aio_loop_call_soon_threadsafe (f->loop, aio_test_count, &runs, NULL));
   g_test_assert_expected_messages ();
   EXPECT_CLOSED ();
   g_assert_null (aio_loop_sleep (f->loop, 0.0));
@@ -1462,10 +1372,10 @@ test_close_drops_queued (Fixture       *f,
   g_test_summary ("Closing drops queued callbacks and timers without running "
                   "them, freeing their data, and cancels nothing by itself");
 
-  aio_handle_unref (aio_loop_call_soon (f->loop, never_called, &soon_destroyed, count_call));
-  aio_handle_unref (aio_loop_call_later (f->loop, 0.0, never_called, &timer_destroyed, count_call));
+  aio_handle_unref (aio_loop_call_soon (f->loop, never_called, &soon_destroyed, aio_test_count));
+  aio_handle_unref (aio_loop_call_later (f->loop, 0.0, never_called, &timer_destroyed, aio_test_count));
   aio_handle_unref (aio_loop_call_soon_threadsafe (f->loop, never_called,
-                                                   &threadsafe_destroyed, count_call));
+                                                   &threadsafe_destroyed, aio_test_count));
   resolved = aio_future_new_for_loop (f->loop);
   aio_future_add_done_callback (resolved, count_future_done, &callback_runs, NULL);
   aio_future_resolve (resolved);
@@ -2127,7 +2037,7 @@ test_fairness_no_others (Fixture       *f,
   g_assert_cmpuint (share.spins, ==, 100);
   g_assert_cmpuint (iterations, ==, 101);
 
-  iterate_idle (f);
+  drain (f);
   g_assert_finalize_object (spinner);
 }
 
@@ -2214,7 +2124,7 @@ test_fairness_cut_batch (Fixture       *f,
 
   while (strstr (log->str, "timer") == NULL || strstr (log->str, "queued") == NULL)
     g_main_context_iteration (fixture_context (f), TRUE);
-  iterate_idle (f);
+  drain (f);
 
   g_assert_cmpuint (slow.ran, ==, G_N_ELEMENTS (slow.index));
   /* What the first callback queued and the timer come after the batch,
@@ -2286,7 +2196,7 @@ priority_order (Fixture *f,
         g_string_append_c (log, '|');
     }
   aio_handle_unref (handle);
-  iterate_idle (f);
+  drain (f);
   return g_string_free (g_steal_pointer (&log), FALSE);
 }
 
@@ -2448,7 +2358,7 @@ test_nested_iteration (Fixture       *f,
    * iterations begin, and does not ask it again in those. */
   g_usleep (2000);
   g_assert_true (aio_loop_run_until_complete (f->loop, AIO_FUTURE (sleeper), NULL));
-  iterate_idle (f);
+  drain (f);
 
   g_assert_cmpstr (log->str, ==, "begin idle end other sleeper ");
   g_assert_finalize_object (sleeper);
@@ -2462,45 +2372,45 @@ main (int   argc,
 {
   g_test_init (&argc, &argv, NULL);
 
-  TEST ("default/thread-default", test_default_thread_default);
-  TEST ("default/ref-for-context", test_default_ref_for_context);
-  TEST ("default/global", test_iteration_global_default);
-  TEST ("default/follows-context", test_default_follows_context);
-  TEST ("running", test_running);
-  TEST ("time", test_time);
-  TEST ("call-soon/fifo", test_call_soon_fifo);
-  TEST ("call-soon/no-starvation", test_call_soon_no_starvation);
-  TEST ("call-soon/threadsafe", test_call_soon_threadsafe);
-  TEST ("call-later/order", test_call_later_order);
-  TEST ("call-at/order", test_call_at_order);
-  TEST ("handle/cancel", test_handle_cancel);
-  TEST ("timers/random", test_timers_random);
-  TEST ("timers/many-pending", test_timers_many_pending);
-  TEST ("sleep/zero", test_sleep_zero);
-  TEST ("sleep/negative", test_sleep_negative);
-  TEST ("sleep/nan", test_sleep_nan);
-  TEST ("sleep/huge", test_sleep_huge);
-  TEST ("sleep/cancel", test_sleep_cancel);
-  TEST ("sleep/value", test_sleep_value);
-  TEST ("stop/run-again", test_stop_run_again);
-  TEST ("stop/from-thread", test_stop_from_thread);
-  TEST ("stop/before-run", test_stop_before_run);
-  TEST ("stop/run-until-complete", test_stop_run_until_complete);
-  TEST ("run/nested", test_run_nested);
-  TEST ("run/until-complete-callbacks", test_run_until_complete_callbacks);
-  TEST ("close/later-use", test_close);
-  TEST ("close/drops-queued", test_close_drops_queued);
-  TEST ("threads/two-loops", test_threads_two_loops);
-  TEST ("iteration/own-context", test_iteration_own_context);
-  TEST ("fairness/io-and-timers", test_fairness);
-  TEST ("fairness/lower-priorities/per-turn", test_fairness_lower_priorities_per_turn);
-  TEST ("fairness/lower-priorities/budget", test_fairness_lower_priorities_budget);
-  TEST ("fairness/busy-default-source", test_fairness_busy_default_source);
-  TEST ("fairness/no-others", test_fairness_no_others);
-  TEST ("fairness/cut-batch", test_fairness_cut_batch);
-  TEST ("priority", test_priority);
-  TEST ("priority/low-still-fair", test_priority_low_still_fair);
-  TEST ("iteration/nested-in-task", test_nested_iteration);
+  TEST_UNPUSHED ("/aio/loop/default/thread-default", test_default_thread_default);
+  TEST_UNPUSHED ("/aio/loop/default/ref-for-context", test_default_ref_for_context);
+  TEST_UNPUSHED ("/aio/loop/default/global", test_iteration_global_default);
+  TEST_UNPUSHED ("/aio/loop/default/follows-context", test_default_follows_context);
+  TEST_UNPUSHED ("/aio/loop/running", test_running);
+  TEST_UNPUSHED ("/aio/loop/time", test_time);
+  TEST_UNPUSHED ("/aio/loop/call-soon/fifo", test_call_soon_fifo);
+  TEST_UNPUSHED ("/aio/loop/call-soon/no-starvation", test_call_soon_no_starvation);
+  TEST_UNPUSHED ("/aio/loop/call-soon/threadsafe", test_call_soon_threadsafe);
+  TEST_UNPUSHED ("/aio/loop/call-later/order", test_call_later_order);
+  TEST_UNPUSHED ("/aio/loop/call-at/order", test_call_at_order);
+  TEST_UNPUSHED ("/aio/loop/handle/cancel", test_handle_cancel);
+  TEST_UNPUSHED ("/aio/loop/timers/random", test_timers_random);
+  TEST_UNPUSHED ("/aio/loop/timers/many-pending", test_timers_many_pending);
+  TEST_UNPUSHED ("/aio/loop/sleep/zero", test_sleep_zero);
+  TEST_UNPUSHED ("/aio/loop/sleep/negative", test_sleep_negative);
+  TEST_UNPUSHED ("/aio/loop/sleep/nan", test_sleep_nan);
+  TEST_UNPUSHED ("/aio/loop/sleep/huge", test_sleep_huge);
+  TEST_UNPUSHED ("/aio/loop/sleep/cancel", test_sleep_cancel);
+  TEST_UNPUSHED ("/aio/loop/sleep/value", test_sleep_value);
+  TEST_UNPUSHED ("/aio/loop/stop/run-again", test_stop_run_again);
+  TEST_UNPUSHED ("/aio/loop/stop/from-thread", test_stop_from_thread);
+  TEST_UNPUSHED ("/aio/loop/stop/before-run", test_stop_before_run);
+  TEST_UNPUSHED ("/aio/loop/stop/run-until-complete", test_stop_run_until_complete);
+  TEST_UNPUSHED ("/aio/loop/run/nested", test_run_nested);
+  TEST_UNPUSHED ("/aio/loop/run/until-complete-callbacks", test_run_until_complete_callbacks);
+  TEST_UNPUSHED ("/aio/loop/close/later-use", test_close);
+  TEST_UNPUSHED ("/aio/loop/close/drops-queued", test_close_drops_queued);
+  TEST_UNPUSHED ("/aio/loop/threads/two-loops", test_threads_two_loops);
+  TEST_UNPUSHED ("/aio/loop/iteration/own-context", test_iteration_own_context);
+  TEST_UNPUSHED ("/aio/loop/fairness/io-and-timers", test_fairness);
+  TEST_UNPUSHED ("/aio/loop/fairness/lower-priorities/per-turn", test_fairness_lower_priorities_per_turn);
+  TEST_UNPUSHED ("/aio/loop/fairness/lower-priorities/budget", test_fairness_lower_priorities_budget);
+  TEST_UNPUSHED ("/aio/loop/fairness/busy-default-source", test_fairness_busy_default_source);
+  TEST_UNPUSHED ("/aio/loop/fairness/no-others", test_fairness_no_others);
+  TEST_UNPUSHED ("/aio/loop/fairness/cut-batch", test_fairness_cut_batch);
+  TEST_UNPUSHED ("/aio/loop/priority", test_priority);
+  TEST_UNPUSHED ("/aio/loop/priority/low-still-fair", test_priority_low_still_fair);
+  TEST_UNPUSHED ("/aio/loop/iteration/nested-in-task", test_nested_iteration);
 
   return g_test_run ();
 }

@@ -9,6 +9,7 @@
 
 #include "aio-object-private.h"
 #include "aio-recycle-private.h"
+#include "aio-test.h"
 
 /* What the toggle notifications said last: TRUE when the toggle reference
  * was left alone (PyGObject then holds its wrapper weakly), FALSE when
@@ -129,8 +130,8 @@ main (int    argc,
 {
   g_test_init (&argc, &argv, NULL);
 
-  g_test_add_func ("/aio/object/toggle-notifications", test_toggle_notifications);
-  g_test_add_func ("/aio/object/recycle/cancellable", test_recycle_cancellable);
+  TEST_BARE ("/aio/object/toggle-notifications", test_toggle_notifications);
+  TEST_BARE ("/aio/object/recycle/cancellable", test_recycle_cancellable);
 
   return g_test_run ();
 }

@@ -17,12 +17,6 @@
 
 #include "aio-loop-private.h"
 
-#ifdef HAVE_VALGRIND_H
-#include <valgrind/valgrind.h>
-#else
-#define RUNNING_ON_VALGRIND 0
-#endif
-
 #include "aio-test.h"
 
 static void
@@ -528,13 +522,6 @@ test_get_cancel_waiting (Fixture *f)
   g_assert_cmpuint (n_freed, ==, 0);
 }
 
-static gpointer
-cancel_thread (gpointer data)
-{
-  g_assert_true (aio_future_cancel (data, "from a thread"));
-  return NULL;
-}
-
 static void
 test_get_cancel_thread (Fixture *f)
 {
@@ -547,7 +534,7 @@ test_get_cancel_thread (Fixture *f)
                   "loop hears of it, and takes no item");
 
   get = aio_queue_get (queue);
-  g_thread_join (g_thread_new ("cancel", cancel_thread, get));
+  aio_test_cancel_in_thread (get, "from a thread");
   g_assert_true (aio_future_is_cancelled (get));
 
   /* An item put before the loop heard of it is not lost either. */

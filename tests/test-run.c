@@ -9,9 +9,7 @@
 
 #include <aio-glib.h>
 
-#include "aio-watchdog.h"
-
-#define WATCHDOG_SECONDS 60
+#include "aio-test.h"
 
 static void
 main_returns_42 (AioTask  *task,
@@ -89,7 +87,6 @@ test_refuses_in_main_loop (void)
                   "create a task on the default loop instead, instead of "
                   "freezing that loop for the whole run");
 
-  aio_test_watchdog_arm (WATCHDOG_SECONDS);
   g_idle_add (try_run_in_dispatch, &refused);
   g_main_loop_run (refused.main_loop);
   check_refused (&refused);
@@ -102,7 +99,6 @@ test_refuses_in_main_loop (void)
     g_assert_nonnull (main_task);
     g_assert_cmpint (aio_future_get_int64 (AIO_FUTURE (main_task), NULL), ==, 42);
   }
-  aio_test_watchdog_disarm ();
 }
 
 static gpointer
@@ -132,15 +128,11 @@ static void
 test_refuses_in_thread_main_loop (void)
 {
   Refused refused = { NULL, FALSE, NULL, 0 };
-  GThread *thread;
 
   g_test_summary ("The same in a thread whose own context runs a main loop");
 
-  aio_test_watchdog_arm (WATCHDOG_SECONDS);
-  thread = g_thread_new ("main-loop", run_in_thread_dispatch, &refused);
-  g_thread_join (thread);
+  aio_test_run_in_thread (run_in_thread_dispatch, &refused);
   check_refused (&refused);
-  aio_test_watchdog_disarm ();
 }
 
 static void
@@ -181,10 +173,8 @@ test_refuses_in_aio_loop (void)
   g_test_summary ("asyncio: run() cannot be called from a running event loop, "
                   "here aio-glib's own");
 
-  aio_test_watchdog_arm (WATCHDOG_SECONDS);
   g_assert_true (aio_run (in_running_loop, &refused, &error));
   g_assert_no_error (error);
-  aio_test_watchdog_disarm ();
 }
 
 int
@@ -193,10 +183,10 @@ main (int   argc,
 {
   g_test_init (&argc, &argv, NULL);
 
-  g_test_add_func ("/aio/run/refuses/in-main-loop", test_refuses_in_main_loop);
-  g_test_add_func ("/aio/run/refuses/in-thread-main-loop", test_refuses_in_thread_main_loop);
-  g_test_add_func ("/aio/run/refuses/context-held", test_refuses_while_context_held);
-  g_test_add_func ("/aio/run/refuses/in-aio-loop", test_refuses_in_aio_loop);
+  TEST_BARE ("/aio/run/refuses/in-main-loop", test_refuses_in_main_loop);
+  TEST_BARE ("/aio/run/refuses/in-thread-main-loop", test_refuses_in_thread_main_loop);
+  TEST_BARE ("/aio/run/refuses/context-held", test_refuses_while_context_held);
+  TEST_BARE ("/aio/run/refuses/in-aio-loop", test_refuses_in_aio_loop);
 
   return g_test_run ();
 }

@@ -348,13 +348,6 @@ test_last_reference (Fixture *f)
   g_assert_null (b);
 }
 
-static gpointer
-cancel_in_thread (gpointer data)
-{
-  g_assert_true (aio_future_cancel (data, NULL));
-  return NULL;
-}
-
 static void
 test_cancel_other_thread (Fixture *f)
 {
@@ -369,7 +362,7 @@ test_cancel_other_thread (Fixture *f)
 
   socket_pair (&a, &b);
   pending = aio_socket_receive (b, buffer, sizeof buffer);
-  g_thread_join (g_thread_new ("canceller", cancel_in_thread, pending));
+  aio_test_cancel_in_thread (pending, NULL);
   g_assert_false (aio_await (pending, &error));
   g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
 
@@ -729,9 +722,10 @@ test_many_stepped (Fixture *f)
 /* ---- outside a fixture ----------------------------------------------------- */
 
 static void
-test_loop_closed (void)
+test_loop_closed (Fixture       *f,
+                  gconstpointer  data)
 {
-  AioLoop *loop = aio_loop_new ();
+  AioLoop *loop = f->loop;
   GSocket *a, *b;
   AioFuture *pending;
   char buffer[8];
@@ -750,13 +744,12 @@ test_loop_closed (void)
   g_object_unref (pending);
   g_assert_finalize_object (b);
   g_assert_finalize_object (a);
-  g_assert_finalize_object (loop);
 }
 
 static void
-test_bad_arguments (void)
+test_bad_arguments (Fixture       *f,
+                    gconstpointer  data)
 {
-  AioLoop *loop = aio_loop_new ();
   g_autoptr(GSocket) a = NULL;
   g_autoptr(GSocket) b = NULL;
   char buffer[4];
@@ -764,7 +757,6 @@ test_bad_arguments (void)
   g_test_summary ("NULL for the socket or the buffer is a programmer error: a critical "
                   "and no future");
 
-  g_main_context_push_thread_default (aio_loop_get_context (loop));
   socket_pair (&a, &b);
 
   g_test_expect_message ("Aio", G_LOG_LEVEL_CRITICAL, "*G_IS_SOCKET*");
@@ -774,12 +766,6 @@ test_bad_arguments (void)
   g_test_expect_message ("Aio", G_LOG_LEVEL_CRITICAL, "*buffer != NULL*");
   g_assert_null (aio_socket_send (a, NULL, 1));
   g_test_assert_expected_messages ();
-
-  g_main_context_pop_thread_default (aio_loop_get_context (loop));
-  aio_loop_close (loop);
-  g_clear_object (&a);
-  g_clear_object (&b);
-  g_assert_finalize_object (loop);
 }
 
 int
@@ -804,8 +790,8 @@ main (int   argc,
   TEST ("/aio/socket/accept-cancel", test_accept_cancel);
   TEST ("/aio/socket/many/fiber", test_many_fiber);
   TEST ("/aio/socket/many/stepped", test_many_stepped);
-  g_test_add_func ("/aio/socket/loop-closed", test_loop_closed);
-  g_test_add_func ("/aio/socket/bad-arguments", test_bad_arguments);
+  TEST_UNPUSHED ("/aio/socket/loop-closed", test_loop_closed);
+  TEST_MAIN ("/aio/socket/bad-arguments", test_bad_arguments);
 
   return g_test_run ();
 }

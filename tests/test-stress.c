@@ -45,12 +45,6 @@
 
 #include <aio-glib.h>
 
-#ifdef HAVE_VALGRIND_H
-#include <valgrind/valgrind.h>
-#else
-#define RUNNING_ON_VALGRIND 0
-#endif
-
 #include "aio-test.h"
 
 /* Operations per run by default: a couple of seconds of a plain build;

@@ -503,7 +503,7 @@ main (int    argc,
   TEST ("/aio/timeout/task-group", test_task_group);
   TEST ("/aio/timeout/stepped", test_stepped);
   TEST ("/aio/timeout/misuse", test_misuse_in_task);
-  g_test_add_func ("/aio/timeout/outside-task", test_outside_task);
+  TEST_BARE ("/aio/timeout/outside-task", test_outside_task);
 
   return g_test_run ();
 }

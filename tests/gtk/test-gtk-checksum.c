@@ -16,6 +16,7 @@
 
 #include <glib/gstdio.h>
 
+#include "aio-test.h"
 #include "checksum-window.h"
 
 typedef struct
@@ -208,7 +209,7 @@ main (int   argc,
 {
   g_test_init (&argc, &argv, NULL);
 
-  g_test_add_func ("/aio/gtk/checksum/window", test_checksum_window);
+  TEST_BARE ("/aio/gtk/checksum/window", test_checksum_window);
 
   return g_test_run ();
 }

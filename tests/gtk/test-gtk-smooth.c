@@ -18,6 +18,8 @@
 #include <aio-glib.h>
 #include <gtk/gtk.h>
 
+#include "aio-test.h"
+
 /* How long each case spins its tasks, in seconds. */
 #define SPIN_SECONDS 1.5
 
@@ -72,17 +74,11 @@ on_idle (gpointer user_data)
 }
 
 static void
-set_flag (gpointer user_data)
-{
-  *(gboolean *) user_data = TRUE;
-}
-
-static void
 iterate_for (double seconds)
 {
   gboolean done = FALSE;
 
-  g_timeout_add_once ((guint) (seconds * 1000), set_flag, &done);
+  g_timeout_add_once ((guint) (seconds * 1000), aio_test_set_flag, &done);
   while (!done)
     g_main_context_iteration (NULL, TRUE);
 }
@@ -172,8 +168,8 @@ main (int   argc,
   g_test_init (&argc, &argv, NULL);
   gtk_init ();
 
-  g_test_add_func ("/aio/gtk/smooth/one-task", test_one_task);
-  g_test_add_func ("/aio/gtk/smooth/many-tasks", test_many_tasks);
+  TEST_BARE ("/aio/gtk/smooth/one-task", test_one_task);
+  TEST_BARE ("/aio/gtk/smooth/many-tasks", test_many_tasks);
 
   return g_test_run ();
 }
