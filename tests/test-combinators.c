@@ -236,10 +236,12 @@ test_gather_order (Fixture       *fixture,
   g_test_summary ("gather() returns the results in the order of the awaitables given, "
                   "not the order in which they completed");
 
-  /* Complete them in reverse. */
-  complete_later (loop, 0.03, a, DO_RESOLVE, 1, log);
-  complete_later (loop, 0.02, b, DO_RESOLVE, 2, log);
+  /* Complete them in reverse.  (Here and below, timers are added in the
+   * order they fire: however slowly the test runs, a later call_later()
+   * with a longer delay cannot fire first.) */
   complete_later (loop, 0.01, c, DO_RESOLVE, 3, log);
+  complete_later (loop, 0.02, b, DO_RESOLVE, 2, log);
+  complete_later (loop, 0.03, a, DO_RESOLVE, 1, log);
 
   all = aio_gather (FALSE, g_object_ref (a), g_object_ref (b), g_object_ref (c), NULL);
   g_assert_false (aio_future_is_done (all));
@@ -613,8 +615,8 @@ test_wait_all_completed (Fixture       *fixture,
 
   for (guint i = 0; i < 3; i++)
     g_ptr_array_add (futures, new_future (loop));
-  complete_later (loop, 0.02, futures->pdata[0], DO_RESOLVE, 1, NULL);
   complete_later (loop, 0.01, futures->pdata[1], DO_REJECT, 2, NULL);
+  complete_later (loop, 0.02, futures->pdata[0], DO_RESOLVE, 1, NULL);
   complete_later (loop, 0.03, futures->pdata[2], DO_CANCEL, 3, NULL);
 
   wait = aio_wait (futures, timeout, AIO_WAIT_ALL_COMPLETED);
@@ -1162,10 +1164,10 @@ test_as_completed_order (Fixture       *fixture,
 
   for (guint i = 0; i < 4; i++)
     g_ptr_array_add (futures, new_future (loop));
-  complete_later (loop, 0.04, futures->pdata[0], DO_RESOLVE, 4, NULL);
   complete_later (loop, 0.01, futures->pdata[1], DO_RESOLVE, 1, NULL);
-  complete_later (loop, 0.03, futures->pdata[2], DO_RESOLVE, 3, NULL);
   complete_later (loop, 0.02, futures->pdata[3], DO_REJECT, 2, NULL);
+  complete_later (loop, 0.03, futures->pdata[2], DO_RESOLVE, 3, NULL);
+  complete_later (loop, 0.04, futures->pdata[0], DO_RESOLVE, 4, NULL);
 
   results = aio_as_completed (futures, AIO_TIMEOUT_NONE);
   g_assert_cmpuint (results->len, ==, 4);
