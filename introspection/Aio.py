@@ -214,46 +214,33 @@ _I32_MIN = -(1 << 31)
 _I32_MAX = (1 << 31) - 1
 
 
-def _resolve(future, value):
-    """Resolves @future with the Python object @value (thread-safe)."""
+def _complete(setters, target, value):
+    """Completes @target with the Python object @value, through the one of
+    @setters (the typed calls of _SETTER_KINDS, for a future or a task)
+    that C can read it back from: a plain value as such, anything else as
+    an _Item in a GValue."""
     t = type(value)
     if value is None:
-        _Aio.Future.resolve(future)
+        setters[0](target)
     elif t is int and _I64_MIN <= value <= _I64_MAX:
-        _Aio.Future.resolve_int64(future, value)
+        setters[1](target, value)
     elif t is bool:
-        _Aio.Future.resolve_boolean(future, value)
+        setters[2](target, value)
     elif t is float:
-        _Aio.Future.resolve_double(future, value)
+        setters[3](target, value)
     elif t is str and '\0' not in value:
-        _Aio.Future.resolve_string(future, value)
+        setters[4](target, value)
     elif isinstance(value, GObject.Object):
-        _Aio.Future.resolve_object(future, value)
+        setters[5](target, value)
     else:
-        _Aio.Future.resolve_value(future, _Item(value))
+        setters[6](target, _Item(value))
 
 
-def _task_return(task, value):
-    """Returns @value from the stepped @task, as its step ends."""
-    t = type(value)
-    if value is None:
-        # Resolve explicitly: C takes a stepped body that just ends while
-        # a cancellation stands as cancelled (how C bodies let one
-        # through), but a coroutine that caught CancelledError and
-        # returned is done, as in asyncio.
-        _return_none(task)
-    elif t is int and _I64_MIN <= value <= _I64_MAX:
-        _return_int64(task, value)
-    elif t is bool:
-        _Aio.Task.return_boolean(task, value)
-    elif t is float:
-        _Aio.Task.return_double(task, value)
-    elif t is str and '\0' not in value:
-        _Aio.Task.return_string(task, value)
-    elif isinstance(value, GObject.Object):
-        _Aio.Task.return_object(task, value)
-    else:
-        _Aio.Task.return_value(task, _Item(value))
+_SETTER_KINDS = ('', 'int64', 'boolean', 'double', 'string', 'object', 'value')
+
+# Resolves a future with a Python object (thread-safe): _resolve(future, value).
+_resolve = functools.partial(_complete, tuple(
+    getattr(_Aio.Future, ('resolve_' + kind).rstrip('_')) for kind in _SETTER_KINDS))
 
 
 _get_value = _Aio.Future.get_value
@@ -491,11 +478,16 @@ class Task(_Aio.Task):
 
 _exports_later.append('Task')
 
-# Looked up once: these run for every task.  (Not before the Future
-# override exists: the first look at _Aio.Task makes its class, whose base
-# must be our Future.)
-_return_int64 = _Aio.Task.return_int64
-_return_none = _Aio.Task.return_
+# Returns a Python object from a stepped task as its step ends:
+# _task_return(task, value).  Even None is returned explicitly: C takes a
+# stepped body that just ends while a cancellation stands as cancelled
+# (how C bodies let one through), but a coroutine that caught
+# CancelledError and returned is done, as in asyncio.  (Made here, not
+# before the Future override exists: the first look at _Aio.Task makes its
+# class, whose base must be our Future.  aio_task_return() is return_ in
+# Python.)
+_task_return = functools.partial(_complete, tuple(
+    getattr(_Aio.Task, 'return_' + kind) for kind in _SETTER_KINDS))
 
 
 @override

@@ -98,6 +98,12 @@ class AioTestCase(unittest.TestCase):
         alive = [name for name, is_alive in self._tracked if is_alive()]
         self.assertEqual(alive, [], 'still alive after the test')
 
+    def new_loop(self):
+        """A new loop (Aio.new_event_loop()), closed once the test is over."""
+        loop = Aio.new_event_loop()
+        self.addCleanup(loop.close)
+        return loop
+
     async def cancel_started(self, aw, delay=0):
         """Runs @aw as a task, lets it start (and run for @delay seconds),
         cancels it and asserts that awaiting it raises CancelledError.

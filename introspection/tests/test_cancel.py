@@ -4,7 +4,7 @@
 #
 # SPDX-License-Identifier: LGPL-2.1-or-later
 
-from aiotest import Aio, AioTestCase, main, raw, sleep_logging_cancel
+from aiotest import Aio, AioTestCase, main, raw, sleep_logging_cancel, value_after
 
 
 class CancelTest(AioTestCase):
@@ -171,9 +171,7 @@ class CancelTest(AioTestCase):
 
     def test_cancelling_counts(self):
         async def main():
-            async def sleeper():
-                await Aio.sleep(3600)
-            task = Aio.create_task(sleeper())
+            task = Aio.create_task(value_after(3600, None))
             await Aio.sleep(0)
             task.cancel()
             task.cancel()
@@ -196,11 +194,8 @@ class CancelTest(AioTestCase):
         # Cancelling a task's GCancellable, from any thread, cancels it.
         import threading
 
-        async def sleeper():
-            await Aio.sleep(3600)
-
         async def main():
-            task = Aio.create_task(sleeper())
+            task = Aio.create_task(value_after(3600, None))
             await Aio.sleep(0)
             cancellable = task.get_cancellable()
             threading.Thread(target=cancellable.cancel).start()
@@ -209,11 +204,8 @@ class CancelTest(AioTestCase):
         Aio.run(main())
 
     def test_cancel_message_from_c(self):
-        async def sleeper():
-            await Aio.sleep(3600)
-
         async def main():
-            task = Aio.create_task(sleeper())
+            task = Aio.create_task(value_after(3600, None))
             await Aio.sleep(0)
             raw.Task.cancel(task, 'from C')
             with self.assertRaises(Aio.CancelledError) as caught:

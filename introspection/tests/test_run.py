@@ -256,82 +256,62 @@ class RunTest(AioTestCase):
 class ExplicitLoopTest(AioTestCase):
 
     def test_run_until_complete_coroutine(self):
-        loop = Aio.new_event_loop()
-        try:
-            async def main():
-                await Aio.sleep(0.01)
-                return 'value'
-            self.assertEqual(loop.run_until_complete(main()), 'value')
-            self.assertFalse(loop.is_running())
-        finally:
-            loop.close()
+        loop = self.new_loop()
+
+        async def main():
+            await Aio.sleep(0.01)
+            return 'value'
+        self.assertEqual(loop.run_until_complete(main()), 'value')
+        self.assertFalse(loop.is_running())
 
     def test_run_until_complete_future(self):
-        loop = Aio.new_event_loop()
-        try:
-            future = loop.create_future()
-            loop.call_later(0.01, future.set_result, [1, 2])
-            self.assertEqual(loop.run_until_complete(future), [1, 2])
-        finally:
-            loop.close()
+        loop = self.new_loop()
+        future = loop.create_future()
+        loop.call_later(0.01, future.set_result, [1, 2])
+        self.assertEqual(loop.run_until_complete(future), [1, 2])
 
     def test_call_soon_order_and_args(self):
-        loop = Aio.new_event_loop()
-        try:
-            log = []
-            future = loop.create_future()
-            loop.call_soon(log.append, 1)
-            loop.call_soon(log.append, 2)
-            handle = loop.call_soon(log.append, 'cancelled')
-            handle.cancel()
-            self.assertTrue(handle.cancelled())
-            loop.call_soon(future.set_result, None)
-            loop.run_until_complete(future)
-            self.assertEqual(log, [1, 2])
-        finally:
-            loop.close()
+        loop = self.new_loop()
+        log = []
+        future = loop.create_future()
+        loop.call_soon(log.append, 1)
+        loop.call_soon(log.append, 2)
+        handle = loop.call_soon(log.append, 'cancelled')
+        handle.cancel()
+        self.assertTrue(handle.cancelled())
+        loop.call_soon(future.set_result, None)
+        loop.run_until_complete(future)
+        self.assertEqual(log, [1, 2])
 
     def test_call_soon_not_callable(self):
-        loop = Aio.new_event_loop()
-        try:
-            with self.assertRaises(TypeError):
-                loop.call_soon(42)
-            with self.assertRaises(TypeError):
-                loop.call_later(1, 'nope')
-        finally:
-            loop.close()
+        loop = self.new_loop()
+        with self.assertRaises(TypeError):
+            loop.call_soon(42)
+        with self.assertRaises(TypeError):
+            loop.call_later(1, 'nope')
 
     def test_call_soon_threadsafe(self):
-        loop = Aio.new_event_loop()
-        try:
-            future = loop.create_future()
-            threading.Thread(target=loop.call_soon_threadsafe,
-                             args=(future.set_result, 'from a thread')).start()
-            self.assertEqual(loop.run_until_complete(future), 'from a thread')
-        finally:
-            loop.close()
+        loop = self.new_loop()
+        future = loop.create_future()
+        threading.Thread(target=loop.call_soon_threadsafe,
+                         args=(future.set_result, 'from a thread')).start()
+        self.assertEqual(loop.run_until_complete(future), 'from a thread')
 
     def test_run_forever_and_stop(self):
-        loop = Aio.new_event_loop()
-        try:
-            log = []
-            loop.call_soon(log.append, 'ran')
-            loop.call_later(0.01, loop.stop)
-            loop.run_forever()
-            self.assertEqual(log, ['ran'])
-        finally:
-            loop.close()
+        loop = self.new_loop()
+        log = []
+        loop.call_soon(log.append, 'ran')
+        loop.call_later(0.01, loop.stop)
+        loop.run_forever()
+        self.assertEqual(log, ['ran'])
 
     def test_stopped_before_complete(self):
-        loop = Aio.new_event_loop()
-        try:
-            future = loop.create_future()
-            loop.call_soon(loop.stop)
-            with self.assertRaises(RuntimeError):
-                loop.run_until_complete(future)
-            future.cancel()
-        finally:
-            loop.close()
+        loop = self.new_loop()
+        future = loop.create_future()
+        loop.call_soon(loop.stop)
+        with self.assertRaises(RuntimeError):
+            loop.run_until_complete(future)
+        future.cancel()
 
     def test_closed_loop(self):
         # Every use of a closed loop raises; none crashes.

@@ -8,8 +8,8 @@
 //
 // SPDX-License-Identifier: LGPL-2.1-or-later
 
-/* exported test, runTests, assert, assertEqual, assertRejects, elapsed,
-   ticks, until */
+/* exported test, runTests, assert, assertEqual, assertRejects, cancelled,
+   elapsed, ticks, until */
 
 'use strict';
 
@@ -77,6 +77,21 @@ async function assertRejects(awaitable, check, what = 'awaitable') {
         return e;
     }
     throw new Error(`${what} did not fail, it gave ${format(value)}`);
+}
+
+/**
+ * cancelled:
+ * @future: an Aio.Future or Aio.Task
+ * @message: the reason given to cancel(), or null
+ * @what: what is cancelled, for the error
+ *
+ * Cancels @future, then awaits it, failing unless it ends cancelled.
+ *
+ * Returns: (a promise of) its cancellation error
+ */
+async function cancelled(future, message, what = 'awaitable') {
+    future.cancel(message);
+    return await assertRejects(future, aio.isCancelled, what);
 }
 
 /**

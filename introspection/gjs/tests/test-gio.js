@@ -4,7 +4,7 @@
 
 'use strict';
 
-const {test, runTests, assert, assertEqual, assertRejects, until} = imports.tap;
+const {test, runTests, assert, assertEqual, assertRejects, cancelled, until} = imports.tap;
 const aio = imports.aio;
 const {Aio} = aio;
 const {GLib, Gio} = imports.gi;
@@ -81,8 +81,7 @@ test('task.cancel(): the task sees CANCELLED once GIO has', async () => {
         }
     });
     await until(() => input.has_pending(), 'the read');
-    task.cancel(null);
-    await assertRejects(task, aio.isCancelled);
+    await cancelled(task, null);
     assertEqual(log, ['true pending=false'], 'cancelled in GIO first');
     await checkFree(near, far);
 });

@@ -6,7 +6,7 @@
 
 'use strict';
 
-const {test, runTests, assert, assertEqual, assertRejects, ticks} = imports.tap;
+const {test, runTests, assert, assertEqual, assertRejects, cancelled, ticks} = imports.tap;
 const aio = imports.aio;
 const {Aio} = aio;
 const {GLib} = imports.gi;
@@ -31,22 +31,19 @@ async function lockedWorker(lock, name, log, before) {
     }
 }
 
-test('Lock: three tasks in acquire/try/finally release run one at a time (asyncio.Lock)', async () => {
-    const lock = new Aio.Lock();
-    const log = [];
-    await aio.gather(['a', 'b', 'c'].map(name =>
-        () => lockedWorker(lock, name, log, false)));
-    assertEqual(log, ['a+', 'a-', 'b+', 'b-', 'c+', 'c-'], 'one body at a time');
-    assert(!lock.is_locked(), 'the lock is free at the end');
-});
-
-test('Lock: the same when each body awaits before acquiring', async () => {
-    const lock = new Aio.Lock();
-    const log = [];
-    await aio.gather(['a', 'b', 'c'].map(name =>
-        () => lockedWorker(lock, name, log, true)));
-    assertEqual(log, ['a+', 'a-', 'b+', 'b-', 'c+', 'c-'], 'one body at a time');
-});
+for (const [before, name] of [
+    [false, 'Lock: three tasks in acquire/try/finally release run one at a time (asyncio.Lock)'],
+    [true, 'Lock: the same when each body awaits before acquiring'],
+]) {
+    test(name, async () => {
+        const lock = new Aio.Lock();
+        const log = [];
+        await aio.gather(['a', 'b', 'c'].map(worker =>
+            () => lockedWorker(lock, worker, log, before)));
+        assertEqual(log, ['a+', 'a-', 'b+', 'b-', 'c+', 'c-'], 'one body at a time');
+        assert(!lock.is_locked(), 'the lock is free at the end');
+    });
+}
 
 test('Lock: get_owner() is the JS task that holds it, across awaits', async () => {
     const lock = new Aio.Lock();
@@ -77,8 +74,7 @@ test('Lock: releasing a lock another task holds throws, and changes nothing', as
     }, {name: 'thief'}));
     assert(/held by task "holder", not by task "thief"/.test(e.message), e.message);
     assert(lock.is_locked() && lock.get_owner() === holder, 'still held by the holder');
-    holder.cancel(null);
-    await assertRejects(holder, aio.isCancelled);
+    await cancelled(holder, null);
 });
 
 test('Lock: releasing an unlocked lock throws (asyncio RuntimeError)', async () => {
@@ -108,8 +104,7 @@ test('Lock: a cancelled acquisition does not hold the lock; the next waiter gets
         }
     }, {name: 'next'});
     await ticks(3);
-    waiter.cancel(null);
-    await assertRejects(waiter, aio.isCancelled);
+    await cancelled(waiter, null);
     lock.release();
     assertEqual(await next, 'got it', 'the next waiter');
     assert(!lock.is_locked(), 'free at the end');
@@ -215,8 +210,7 @@ test('Condition: notify() and wait() without the lock throw', async () => {
         error = e;
     }
     assert(error !== null && /held by task "holder"/.test(error.message), `an error (${error})`);
-    holder.cancel(null);
-    await assertRejects(holder, aio.isCancelled);
+    await cancelled(holder, null);
 });
 
 test('Condition: a cancelled wait holds the lock again before it throws', async () => {

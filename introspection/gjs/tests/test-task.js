@@ -4,7 +4,7 @@
 
 'use strict';
 
-const {test, runTests, assert, assertEqual, assertRejects, ticks, until} = imports.tap;
+const {test, runTests, assert, assertEqual, assertRejects, cancelled, ticks, until} = imports.tap;
 const aio = imports.aio;
 const {Aio} = aio;
 const {GLib, Gio} = imports.gi;
@@ -155,8 +155,7 @@ test('cancellation reaches awaits after nested async functions and Promise.all r
     });
     await until(() => log.length === 2, 'the body');
     await Aio.sleep(0.01);
-    task.cancel('stop');
-    await assertRejects(task, aio.isCancelled);
+    await cancelled(task, 'stop');
     assertEqual(log, ['inner', 2], 'log');
 });
 
@@ -216,8 +215,7 @@ test('after a promise settled by a GLib callback, awaits still belong to the tas
     }, {name: 'timer-task'});
     await until(() => log.length === 1, 'the timer');
     await Aio.sleep(0.01);
-    task.cancel(null);
-    await assertRejects(task, aio.isCancelled);
+    await cancelled(task, null);
     assertEqual(log, ['timer-task', 'cancelled: true'], 'log');
 });
 
@@ -239,8 +237,7 @@ test('async code started by a GLib callback belongs to no task, even if written 
         await Aio.sleep(10);
     });
     await until(() => callbackTask !== undefined, 'the callback');
-    task.cancel(null);
-    await assertRejects(task, aio.isCancelled);
+    await cancelled(task, null);
     assertEqual(callbackTask, null, 'no current task in the callback');
     await until(() => callbackSleep !== null, "the callback's sleep");
     assertEqual(callbackSleep, 'slept', "the callback's sleep was not cancelled with the task");
@@ -265,8 +262,7 @@ test('a task cancelled before it starts never runs its body', async () => {
     const task = aio.createTask(async () => {
         ran = true;
     });
-    task.cancel('too soon');
-    await assertRejects(task, aio.isCancelled);
+    await cancelled(task, 'too soon');
     assert(!ran, 'the body never ran');
 });
 
@@ -314,8 +310,7 @@ test('awaiting another task: cancelling the outer one cancels the inner one (asy
     const inner = aio.createTask(() => Aio.sleep(10), {name: 'inner'});
     const outer = aio.createTask(async () => await inner, {name: 'outer'});
     await Aio.sleep(0.01);
-    outer.cancel(null);
-    await assertRejects(outer, aio.isCancelled);
+    await cancelled(outer, null);
     assert(inner.is_cancelled(), 'inner cancelled');
 });
 
@@ -335,8 +330,7 @@ test("the task's GCancellable stops GIO calls made in it", async () => {
     });
     await until(() => log.length === 1, 'the subprocess');
     await Aio.sleep(0.01);
-    task.cancel(null);
-    await assertRejects(task, aio.isCancelled);
+    await cancelled(task, null);
     assertEqual(log, ['started', 'wait: true'], 'the GIO call was cancelled');
 });
 
