@@ -22,6 +22,15 @@ typedef enum
   AIO_VALUE_VALUE,
 } AioValueType;
 
+/* A future's value, of the kind its AioValueType says. */
+typedef union
+{
+  gboolean b;
+  gint64   i;
+  gdouble  d;
+  gpointer p;
+} AioValue;
+
 typedef struct
 {
   AioFutureCallback func;
@@ -61,12 +70,7 @@ struct _AioFuture
   guint            next_callback_id;
 
   /* The outcome.  Written once by the claimer, read-only after. */
-  union {
-    gboolean       b;
-    gint64         i;
-    gdouble        d;
-    gpointer       p;
-  } value;
+  AioValue         value;
   GDestroyNotify   value_destroy;
   GError          *error;
 
@@ -130,6 +134,34 @@ gboolean  _aio_future_cancel_now      (AioFuture      *future,
                                        gboolean        dispatch_now);
 /* Frees the value a future holds and forgets it. */
 void      _aio_future_clear_value     (AioFuture      *future);
+/* Frees @value, of @type, as a future holding it would (with @destroy,
+ * for a pointer). */
+void      _aio_value_free             (AioValueType    type,
+                                       AioValue        value,
+                                       GDestroyNotify  destroy);
+/* A new GValue holding a copy of @value, as a future holds one. */
+GValue   *_aio_value_copy             (const GValue   *value);
+/* The value that the getter @func reads from @future: the one it resolved
+ * with, of @type; all zeroes (FALSE, 0, NULL) when it resolved with none,
+ * and, with a critical, when it holds another type, or, with @error set,
+ * when it is not resolved. */
+const AioValue *_aio_future_read_value (AioFuture     *future,
+                                        AioValueType   type,
+                                        const char    *func,
+                                        GError       **error);
+
+/* Stores the outcome of the future the caller claimed: @value, of @type,
+ * which the future takes (freed with @destroy, for a pointer). */
+static inline void
+_aio_future_store_value (AioFuture      *future,
+                         AioValueType    type,
+                         AioValue        value,
+                         GDestroyNotify  destroy)
+{
+  future->value_type = type;
+  future->value = value;
+  future->value_destroy = destroy;
+}
 /* Copies @source's outcome into the claimed @future's fields. */
 void      _aio_future_copy_outcome    (AioFuture      *future,
                                        AioFuture      *source);

@@ -62,6 +62,11 @@
 G_DEFINE_TYPE (AioFuture, aio_future, G_TYPE_OBJECT)
 
 static void aio_future_run_callbacks (AioFuture *self);
+static void aio_future_resolve_with (AioFuture      *future,
+                                     const char     *func,
+                                     AioValueType    type,
+                                     AioValue        value,
+                                     GDestroyNotify  destroy);
 
 enum {
   UNCLAIMED,
@@ -99,26 +104,28 @@ aio_future_clear_callback (AioFuture       *self,
 }
 
 void
-_aio_future_clear_value (AioFuture *self)
+_aio_value_free (AioValueType   type,
+                 AioValue       value,
+                 GDestroyNotify destroy)
 {
-  switch ((AioValueType) self->value_type)
+  switch (type)
     {
     case AIO_VALUE_STRING:
-      g_free (self->value.p);
+      g_free (value.p);
       break;
 
     case AIO_VALUE_OBJECT:
-      g_clear_object ((GObject **) &self->value.p);
+      g_clear_object ((GObject **) &value.p);
       break;
 
     case AIO_VALUE_POINTER:
-      if (self->value_destroy != NULL && self->value.p != NULL)
-        self->value_destroy (self->value.p);
+      if (destroy != NULL && value.p != NULL)
+        destroy (value.p);
       break;
 
     case AIO_VALUE_VALUE:
-      g_value_unset (self->value.p);
-      g_free (self->value.p);
+      g_value_unset (value.p);
+      g_free (value.p);
       break;
 
     case AIO_VALUE_NONE:
@@ -128,7 +135,12 @@ _aio_future_clear_value (AioFuture *self)
     default:
       break;
     }
+}
 
+void
+_aio_future_clear_value (AioFuture *self)
+{
+  _aio_value_free (self->value_type, self->value, self->value_destroy);
   self->value.p = NULL;
   self->value_destroy = NULL;
   self->value_type = AIO_VALUE_NONE;
@@ -411,6 +423,19 @@ aio_future_new_internal (AioLoop *loop)
   return self;
 }
 
+/* A new future on the running or default loop, resolved with @value (see
+ * aio_future_resolve_with()). */
+static AioFuture *
+aio_future_new_resolved_with (AioValueType   type,
+                              AioValue       value,
+                              GDestroyNotify destroy)
+{
+  AioFuture *self = aio_future_new_internal (NULL);
+
+  aio_future_resolve_with (self, G_STRFUNC, type, value, destroy);
+  return self;
+}
+
 /**
  * aio_future_new:
  *
@@ -464,10 +489,7 @@ aio_future_new_for_loop (AioLoop *loop)
 AioFuture *
 aio_future_new_resolved (void)
 {
-  AioFuture *self = aio_future_new_internal (NULL);
-
-  aio_future_resolve (self);
-  return self;
+  return aio_future_new_resolved_with (AIO_VALUE_NONE, (AioValue) { .p = NULL }, NULL);
 }
 
 /**
@@ -484,10 +506,7 @@ aio_future_new_resolved (void)
 AioFuture *
 aio_future_new_for_boolean (gboolean value)
 {
-  AioFuture *self = aio_future_new_internal (NULL);
-
-  aio_future_resolve_boolean (self, value);
-  return self;
+  return aio_future_new_resolved_with (AIO_VALUE_BOOLEAN, (AioValue) { .b = !!value }, NULL);
 }
 
 /**
@@ -504,10 +523,7 @@ aio_future_new_for_boolean (gboolean value)
 AioFuture *
 aio_future_new_for_int64 (gint64 value)
 {
-  AioFuture *self = aio_future_new_internal (NULL);
-
-  aio_future_resolve_int64 (self, value);
-  return self;
+  return aio_future_new_resolved_with (AIO_VALUE_INT64, (AioValue) { .i = value }, NULL);
 }
 
 /**
@@ -524,10 +540,7 @@ aio_future_new_for_int64 (gint64 value)
 AioFuture *
 aio_future_new_for_double (gdouble value)
 {
-  AioFuture *self = aio_future_new_internal (NULL);
-
-  aio_future_resolve_double (self, value);
-  return self;
+  return aio_future_new_resolved_with (AIO_VALUE_DOUBLE, (AioValue) { .d = value }, NULL);
 }
 
 /**
@@ -544,10 +557,7 @@ aio_future_new_for_double (gdouble value)
 AioFuture *
 aio_future_new_for_string (const char *value)
 {
-  AioFuture *self = aio_future_new_internal (NULL);
-
-  aio_future_resolve_string (self, value);
-  return self;
+  return aio_future_new_take_string (g_strdup (value));
 }
 
 /**
@@ -563,10 +573,7 @@ aio_future_new_for_string (const char *value)
 AioFuture *
 aio_future_new_take_string (char *value)
 {
-  AioFuture *self = aio_future_new_internal (NULL);
-
-  aio_future_resolve_take_string (self, value);
-  return self;
+  return aio_future_new_resolved_with (AIO_VALUE_STRING, (AioValue) { .p = value }, NULL);
 }
 
 /**
@@ -582,13 +589,11 @@ aio_future_new_take_string (char *value)
 AioFuture *
 aio_future_new_for_object (gpointer object)
 {
-  AioFuture *self;
-
   g_return_val_if_fail (object == NULL || G_IS_OBJECT (object), NULL);
 
-  self = aio_future_new_internal (NULL);
-  aio_future_resolve_object (self, object);
-  return self;
+  return aio_future_new_resolved_with (AIO_VALUE_OBJECT,
+                                       (AioValue) { .p = object != NULL ? g_object_ref (object) : NULL },
+                                       NULL);
 }
 
 /**
@@ -606,10 +611,7 @@ AioFuture *
 aio_future_new_for_pointer (gpointer       pointer,
                             GDestroyNotify destroy)
 {
-  AioFuture *self = aio_future_new_internal (NULL);
-
-  aio_future_resolve_pointer (self, pointer, destroy);
-  return self;
+  return aio_future_new_resolved_with (AIO_VALUE_POINTER, (AioValue) { .p = pointer }, destroy);
 }
 
 /**
@@ -626,13 +628,9 @@ aio_future_new_for_pointer (gpointer       pointer,
 AioFuture *
 aio_future_new_for_value (const GValue *value)
 {
-  AioFuture *self;
-
   g_return_val_if_fail (G_IS_VALUE (value), NULL);
 
-  self = aio_future_new_internal (NULL);
-  aio_future_resolve_value (self, value);
-  return self;
+  return aio_future_new_resolved_with (AIO_VALUE_VALUE, (AioValue) { .p = _aio_value_copy (value) }, NULL);
 }
 
 /**
@@ -886,6 +884,35 @@ aio_future_claim_or_warn (AioFuture  *self,
   return FALSE;
 }
 
+/* Resolves @future with @value, of @type, which it takes: should @future
+ * be done already, @value is freed (with @destroy, for a pointer).  @func
+ * names the caller in the critical. */
+static void
+aio_future_resolve_with (AioFuture      *future,
+                         const char     *func,
+                         AioValueType    type,
+                         AioValue        value,
+                         GDestroyNotify  destroy)
+{
+  if (!aio_future_claim_or_warn (future, func))
+    {
+      _aio_value_free (type, value, destroy);
+      return;
+    }
+  _aio_future_store_value (future, type, value, destroy);
+  _aio_future_publish (future, AIO_FUTURE_RESOLVED);
+}
+
+GValue *
+_aio_value_copy (const GValue *value)
+{
+  GValue *copy = g_new0 (GValue, 1);
+
+  g_value_init (copy, G_VALUE_TYPE (value));
+  g_value_copy (value, copy);
+  return copy;
+}
+
 /**
  * aio_future_resolve:
  * @future: a pending [class@Aio.Future]
@@ -902,9 +929,7 @@ aio_future_resolve (AioFuture *future)
 {
   g_return_if_fail (AIO_IS_FUTURE (future));
 
-  if (!aio_future_claim_or_warn (future, G_STRFUNC))
-    return;
-  _aio_future_publish (future, AIO_FUTURE_RESOLVED);
+  aio_future_resolve_with (future, G_STRFUNC, AIO_VALUE_NONE, (AioValue) { .p = NULL }, NULL);
 }
 
 gboolean
@@ -931,11 +956,7 @@ aio_future_resolve_boolean (AioFuture *future,
 {
   g_return_if_fail (AIO_IS_FUTURE (future));
 
-  if (!aio_future_claim_or_warn (future, G_STRFUNC))
-    return;
-  future->value_type = AIO_VALUE_BOOLEAN;
-  future->value.b = !!value;
-  _aio_future_publish (future, AIO_FUTURE_RESOLVED);
+  aio_future_resolve_with (future, G_STRFUNC, AIO_VALUE_BOOLEAN, (AioValue) { .b = !!value }, NULL);
 }
 
 /**
@@ -953,11 +974,7 @@ aio_future_resolve_int64 (AioFuture *future,
 {
   g_return_if_fail (AIO_IS_FUTURE (future));
 
-  if (!aio_future_claim_or_warn (future, G_STRFUNC))
-    return;
-  future->value_type = AIO_VALUE_INT64;
-  future->value.i = value;
-  _aio_future_publish (future, AIO_FUTURE_RESOLVED);
+  aio_future_resolve_with (future, G_STRFUNC, AIO_VALUE_INT64, (AioValue) { .i = value }, NULL);
 }
 
 /**
@@ -975,11 +992,7 @@ aio_future_resolve_double (AioFuture *future,
 {
   g_return_if_fail (AIO_IS_FUTURE (future));
 
-  if (!aio_future_claim_or_warn (future, G_STRFUNC))
-    return;
-  future->value_type = AIO_VALUE_DOUBLE;
-  future->value.d = value;
-  _aio_future_publish (future, AIO_FUTURE_RESOLVED);
+  aio_future_resolve_with (future, G_STRFUNC, AIO_VALUE_DOUBLE, (AioValue) { .d = value }, NULL);
 }
 
 /**
@@ -1017,14 +1030,7 @@ aio_future_resolve_take_string (AioFuture *future,
 {
   g_return_if_fail (AIO_IS_FUTURE (future));
 
-  if (!aio_future_claim_or_warn (future, G_STRFUNC))
-    {
-      g_free (value);
-      return;
-    }
-  future->value_type = AIO_VALUE_STRING;
-  future->value.p = value;
-  _aio_future_publish (future, AIO_FUTURE_RESOLVED);
+  aio_future_resolve_with (future, G_STRFUNC, AIO_VALUE_STRING, (AioValue) { .p = value }, NULL);
 }
 
 /**
@@ -1043,11 +1049,8 @@ aio_future_resolve_object (AioFuture *future,
   g_return_if_fail (AIO_IS_FUTURE (future));
   g_return_if_fail (object == NULL || G_IS_OBJECT (object));
 
-  if (!aio_future_claim_or_warn (future, G_STRFUNC))
-    return;
-  future->value_type = AIO_VALUE_OBJECT;
-  future->value.p = object != NULL ? g_object_ref (object) : NULL;
-  _aio_future_publish (future, AIO_FUTURE_RESOLVED);
+  aio_future_resolve_with (future, G_STRFUNC, AIO_VALUE_OBJECT,
+                           (AioValue) { .p = object != NULL ? g_object_ref (object) : NULL }, NULL);
 }
 
 /**
@@ -1068,16 +1071,7 @@ aio_future_resolve_pointer (AioFuture      *future,
 {
   g_return_if_fail (AIO_IS_FUTURE (future));
 
-  if (!aio_future_claim_or_warn (future, G_STRFUNC))
-    {
-      if (destroy != NULL && pointer != NULL)
-        destroy (pointer);
-      return;
-    }
-  future->value_type = AIO_VALUE_POINTER;
-  future->value.p = pointer;
-  future->value_destroy = destroy;
-  _aio_future_publish (future, AIO_FUTURE_RESOLVED);
+  aio_future_resolve_with (future, G_STRFUNC, AIO_VALUE_POINTER, (AioValue) { .p = pointer }, destroy);
 }
 
 /**
@@ -1094,19 +1088,10 @@ void
 aio_future_resolve_value (AioFuture    *future,
                           const GValue *value)
 {
-  GValue *copy;
-
   g_return_if_fail (AIO_IS_FUTURE (future));
   g_return_if_fail (G_IS_VALUE (value));
 
-  if (!aio_future_claim_or_warn (future, G_STRFUNC))
-    return;
-  copy = g_new0 (GValue, 1);
-  g_value_init (copy, G_VALUE_TYPE (value));
-  g_value_copy (value, copy);
-  future->value_type = AIO_VALUE_VALUE;
-  future->value.p = copy;
-  _aio_future_publish (future, AIO_FUTURE_RESOLVED);
+  aio_future_resolve_with (future, G_STRFUNC, AIO_VALUE_VALUE, (AioValue) { .p = _aio_value_copy (value) }, NULL);
 }
 
 gboolean
@@ -1258,9 +1243,7 @@ _aio_future_copy_outcome (AioFuture *self,
       break;
 
     case AIO_VALUE_VALUE:
-      self->value.p = g_new0 (GValue, 1);
-      g_value_init (self->value.p, G_VALUE_TYPE (source->value.p));
-      g_value_copy (source->value.p, self->value.p);
+      self->value.p = _aio_value_copy (source->value.p);
       break;
 
     case AIO_VALUE_NONE:
@@ -1319,6 +1302,22 @@ aio_future_check_type (AioFuture    *self,
   return FALSE;
 }
 
+const AioValue *
+_aio_future_read_value (AioFuture     *future,
+                        AioValueType   type,
+                        const char    *func,
+                        GError       **error)
+{
+  /* Static: every byte zero, whichever member is read. */
+  static const AioValue none;
+
+  if (!aio_future_check_resolved (future, error) ||
+      !aio_future_check_type (future, type, func) ||
+      future->value_type != type)
+    return &none;
+  return &future->value;
+}
+
 /**
  * aio_future_propagate:
  * @future: an [class@Aio.Future]
@@ -1361,10 +1360,7 @@ aio_future_get_boolean (AioFuture  *future,
   g_return_val_if_fail (AIO_IS_FUTURE (future), FALSE);
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
 
-  if (!aio_future_check_resolved (future, error) ||
-      !aio_future_check_type (future, AIO_VALUE_BOOLEAN, G_STRFUNC))
-    return FALSE;
-  return future->value_type == AIO_VALUE_BOOLEAN ? future->value.b : FALSE;
+  return _aio_future_read_value (future, AIO_VALUE_BOOLEAN, G_STRFUNC, error)->b;
 }
 
 /**
@@ -1386,10 +1382,7 @@ aio_future_get_int64 (AioFuture  *future,
   g_return_val_if_fail (AIO_IS_FUTURE (future), 0);
   g_return_val_if_fail (error == NULL || *error == NULL, 0);
 
-  if (!aio_future_check_resolved (future, error) ||
-      !aio_future_check_type (future, AIO_VALUE_INT64, G_STRFUNC))
-    return 0;
-  return future->value_type == AIO_VALUE_INT64 ? future->value.i : 0;
+  return _aio_future_read_value (future, AIO_VALUE_INT64, G_STRFUNC, error)->i;
 }
 
 /**
@@ -1411,10 +1404,7 @@ aio_future_get_double (AioFuture  *future,
   g_return_val_if_fail (AIO_IS_FUTURE (future), 0.0);
   g_return_val_if_fail (error == NULL || *error == NULL, 0.0);
 
-  if (!aio_future_check_resolved (future, error) ||
-      !aio_future_check_type (future, AIO_VALUE_DOUBLE, G_STRFUNC))
-    return 0.0;
-  return future->value_type == AIO_VALUE_DOUBLE ? future->value.d : 0.0;
+  return _aio_future_read_value (future, AIO_VALUE_DOUBLE, G_STRFUNC, error)->d;
 }
 
 /**
@@ -1437,10 +1427,7 @@ aio_future_get_string (AioFuture  *future,
   g_return_val_if_fail (AIO_IS_FUTURE (future), NULL);
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
 
-  if (!aio_future_check_resolved (future, error) ||
-      !aio_future_check_type (future, AIO_VALUE_STRING, G_STRFUNC))
-    return NULL;
-  return future->value_type == AIO_VALUE_STRING ? future->value.p : NULL;
+  return _aio_future_read_value (future, AIO_VALUE_STRING, G_STRFUNC, error)->p;
 }
 
 /**
@@ -1464,10 +1451,7 @@ aio_future_get_object (AioFuture  *future,
   g_return_val_if_fail (AIO_IS_FUTURE (future), NULL);
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
 
-  if (!aio_future_check_resolved (future, error) ||
-      !aio_future_check_type (future, AIO_VALUE_OBJECT, G_STRFUNC))
-    return NULL;
-  return future->value_type == AIO_VALUE_OBJECT ? future->value.p : NULL;
+  return _aio_future_read_value (future, AIO_VALUE_OBJECT, G_STRFUNC, error)->p;
 }
 
 /**

@@ -201,16 +201,6 @@ value_free (gpointer data)
   g_free (value);
 }
 
-static GValue *
-value_dup (const GValue *value)
-{
-  GValue *copy = g_new0 (GValue, 1);
-
-  g_value_init (copy, G_VALUE_TYPE (value));
-  g_value_copy (value, copy);
-  return copy;
-}
-
 static GDestroyNotify
 aio_queue_entry_destroy (AioQueue *self,
                          gboolean  is_value)
@@ -1105,7 +1095,7 @@ aio_queue_put_value (AioQueue     *queue,
   g_return_val_if_fail (AIO_IS_QUEUE (queue), NULL);
   g_return_val_if_fail (G_IS_VALUE (value), NULL);
 
-  entry.item = value_dup (value);
+  entry.item = _aio_value_copy (value);
   return aio_queue_put_entry (queue, &entry);
 }
 
@@ -1133,7 +1123,7 @@ aio_queue_put_value_with_priority (AioQueue     *queue,
   g_return_val_if_fail (AIO_IS_QUEUE (queue), NULL);
   g_return_val_if_fail (G_IS_VALUE (value), NULL);
 
-  entry.item = value_dup (value);
+  entry.item = _aio_value_copy (value);
   return aio_queue_put_entry (queue, &entry);
 }
 
@@ -1161,7 +1151,7 @@ aio_queue_put_value_nowait (AioQueue      *queue,
   g_return_val_if_fail (G_IS_VALUE (value), FALSE);
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
 
-  entry.item = value_dup (value);
+  entry.item = _aio_value_copy (value);
   if (!aio_queue_put_entry_nowait (queue, &entry, error))
     {
       aio_queue_entry_free (queue, &entry);
@@ -1305,7 +1295,7 @@ aio_queue_put_value_threadsafe (AioQueue     *queue,
   g_return_if_fail (AIO_IS_QUEUE (queue));
   g_return_if_fail (G_IS_VALUE (value));
 
-  entry.item = value_dup (value);
+  entry.item = _aio_value_copy (value);
   aio_queue_put_entry_threadsafe (queue, &entry);
 }
 

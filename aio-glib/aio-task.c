@@ -1234,6 +1234,25 @@ aio_task_end_return (AioTask *self)
     aio_task_finish (self);
 }
 
+/* Returns @value, of @type, which the task takes: should it have returned
+ * already, @value is freed (with @destroy, for a pointer).  @func names
+ * the caller in the critical. */
+static void
+aio_task_return_with (AioTask        *self,
+                      const char     *func,
+                      AioValueType    type,
+                      AioValue        value,
+                      GDestroyNotify  destroy)
+{
+  if (!aio_task_begin_return (self, func))
+    {
+      _aio_value_free (type, value, destroy);
+      return;
+    }
+  _aio_future_store_value ((AioFuture *) self, type, value, destroy);
+  aio_task_end_return (self);
+}
+
 /**
  * aio_task_return:
  * @task: an [class@Aio.Task]
@@ -1248,9 +1267,7 @@ aio_task_return (AioTask *task)
 {
   g_return_if_fail (AIO_IS_TASK (task));
 
-  if (!aio_task_begin_return (task, G_STRFUNC))
-    return;
-  aio_task_end_return (task);
+  aio_task_return_with (task, G_STRFUNC, AIO_VALUE_NONE, (AioValue) { .p = NULL }, NULL);
 }
 
 /**
@@ -1268,11 +1285,7 @@ aio_task_return_boolean (AioTask  *task,
 {
   g_return_if_fail (AIO_IS_TASK (task));
 
-  if (!aio_task_begin_return (task, G_STRFUNC))
-    return;
-  task->parent_instance.value_type = AIO_VALUE_BOOLEAN;
-  task->parent_instance.value.b = !!value;
-  aio_task_end_return (task);
+  aio_task_return_with (task, G_STRFUNC, AIO_VALUE_BOOLEAN, (AioValue) { .b = !!value }, NULL);
 }
 
 /**
@@ -1290,11 +1303,7 @@ aio_task_return_int64 (AioTask *task,
 {
   g_return_if_fail (AIO_IS_TASK (task));
 
-  if (!aio_task_begin_return (task, G_STRFUNC))
-    return;
-  task->parent_instance.value_type = AIO_VALUE_INT64;
-  task->parent_instance.value.i = value;
-  aio_task_end_return (task);
+  aio_task_return_with (task, G_STRFUNC, AIO_VALUE_INT64, (AioValue) { .i = value }, NULL);
 }
 
 /**
@@ -1312,11 +1321,7 @@ aio_task_return_double (AioTask *task,
 {
   g_return_if_fail (AIO_IS_TASK (task));
 
-  if (!aio_task_begin_return (task, G_STRFUNC))
-    return;
-  task->parent_instance.value_type = AIO_VALUE_DOUBLE;
-  task->parent_instance.value.d = value;
-  aio_task_end_return (task);
+  aio_task_return_with (task, G_STRFUNC, AIO_VALUE_DOUBLE, (AioValue) { .d = value }, NULL);
 }
 
 /**
@@ -1334,11 +1339,7 @@ aio_task_return_string (AioTask    *task,
 {
   g_return_if_fail (AIO_IS_TASK (task));
 
-  if (!aio_task_begin_return (task, G_STRFUNC))
-    return;
-  task->parent_instance.value_type = AIO_VALUE_STRING;
-  task->parent_instance.value.p = g_strdup (value);
-  aio_task_end_return (task);
+  aio_task_return_with (task, G_STRFUNC, AIO_VALUE_STRING, (AioValue) { .p = g_strdup (value) }, NULL);
 }
 
 /**
@@ -1357,11 +1358,8 @@ aio_task_return_object (AioTask  *task,
   g_return_if_fail (AIO_IS_TASK (task));
   g_return_if_fail (object == NULL || G_IS_OBJECT (object));
 
-  if (!aio_task_begin_return (task, G_STRFUNC))
-    return;
-  task->parent_instance.value_type = AIO_VALUE_OBJECT;
-  task->parent_instance.value.p = object != NULL ? g_object_ref (object) : NULL;
-  aio_task_end_return (task);
+  aio_task_return_with (task, G_STRFUNC, AIO_VALUE_OBJECT,
+                        (AioValue) { .p = object != NULL ? g_object_ref (object) : NULL }, NULL);
 }
 
 /**
@@ -1381,16 +1379,7 @@ aio_task_return_pointer (AioTask        *task,
 {
   g_return_if_fail (AIO_IS_TASK (task));
 
-  if (!aio_task_begin_return (task, G_STRFUNC))
-    {
-      if (destroy != NULL && pointer != NULL)
-        destroy (pointer);
-      return;
-    }
-  task->parent_instance.value_type = AIO_VALUE_POINTER;
-  task->parent_instance.value.p = pointer;
-  task->parent_instance.value_destroy = destroy;
-  aio_task_end_return (task);
+  aio_task_return_with (task, G_STRFUNC, AIO_VALUE_POINTER, (AioValue) { .p = pointer }, destroy);
 }
 
 /**
@@ -1406,19 +1395,10 @@ void
 aio_task_return_value (AioTask      *task,
                        const GValue *value)
 {
-  GValue *copy;
-
   g_return_if_fail (AIO_IS_TASK (task));
   g_return_if_fail (G_IS_VALUE (value));
 
-  if (!aio_task_begin_return (task, G_STRFUNC))
-    return;
-  copy = g_new0 (GValue, 1);
-  g_value_init (copy, G_VALUE_TYPE (value));
-  g_value_copy (value, copy);
-  task->parent_instance.value_type = AIO_VALUE_VALUE;
-  task->parent_instance.value.p = copy;
-  aio_task_end_return (task);
+  aio_task_return_with (task, G_STRFUNC, AIO_VALUE_VALUE, (AioValue) { .p = _aio_value_copy (value) }, NULL);
 }
 
 /**
@@ -1555,6 +1535,30 @@ aio_await_internal (AioFuture  *future,
   return future;
 }
 
+/* The typed forms of aio_await(): the value @future resolved with, of
+ * @type, as the getters read it (with a copy of a string and a reference
+ * on an object, for the caller); all zeroes when the await failed. */
+static AioValue
+aio_await_typed (AioFuture     *future,
+                 AioValueType   type,
+                 const char    *func,
+                 GError       **error)
+{
+  static const AioValue none;
+  AioValue value = none;
+
+  if ((future = aio_await_internal (future, error)) == NULL)
+    return value;
+
+  value = *_aio_future_read_value (future, type, func, NULL);
+  if (type == AIO_VALUE_STRING)
+    value.p = g_strdup (value.p);
+  else if (type == AIO_VALUE_OBJECT && value.p != NULL)
+    g_object_ref (value.p);
+  _aio_future_unref (future);
+  return value;
+}
+
 /**
  * aio_await: (skip)
  * @future: (transfer full): the future to wait for
@@ -1608,16 +1612,10 @@ gboolean
 aio_await_boolean (AioFuture  *future,
                    GError    **error)
 {
-  gboolean value;
-
   g_return_val_if_fail (AIO_IS_FUTURE (future), FALSE);
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
 
-  if ((future = aio_await_internal (future, error)) == NULL)
-    return FALSE;
-  value = aio_future_get_boolean (future, NULL);
-  _aio_future_unref (future);
-  return value;
+  return aio_await_typed (future, AIO_VALUE_BOOLEAN, G_STRFUNC, error).b;
 }
 
 /**
@@ -1636,16 +1634,10 @@ gint64
 aio_await_int64 (AioFuture  *future,
                  GError    **error)
 {
-  gint64 value;
-
   g_return_val_if_fail (AIO_IS_FUTURE (future), 0);
   g_return_val_if_fail (error == NULL || *error == NULL, 0);
 
-  if ((future = aio_await_internal (future, error)) == NULL)
-    return 0;
-  value = aio_future_get_int64 (future, NULL);
-  _aio_future_unref (future);
-  return value;
+  return aio_await_typed (future, AIO_VALUE_INT64, G_STRFUNC, error).i;
 }
 
 /**
@@ -1664,16 +1656,10 @@ gdouble
 aio_await_double (AioFuture  *future,
                   GError    **error)
 {
-  gdouble value;
-
   g_return_val_if_fail (AIO_IS_FUTURE (future), 0.0);
   g_return_val_if_fail (error == NULL || *error == NULL, 0.0);
 
-  if ((future = aio_await_internal (future, error)) == NULL)
-    return 0.0;
-  value = aio_future_get_double (future, NULL);
-  _aio_future_unref (future);
-  return value;
+  return aio_await_typed (future, AIO_VALUE_DOUBLE, G_STRFUNC, error).d;
 }
 
 /**
@@ -1694,16 +1680,10 @@ char *
 aio_await_string (AioFuture  *future,
                   GError    **error)
 {
-  char *value;
-
   g_return_val_if_fail (AIO_IS_FUTURE (future), NULL);
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
 
-  if ((future = aio_await_internal (future, error)) == NULL)
-    return NULL;
-  value = g_strdup (aio_future_get_string (future, NULL));
-  _aio_future_unref (future);
-  return value;
+  return aio_await_typed (future, AIO_VALUE_STRING, G_STRFUNC, error).p;
 }
 
 /**
@@ -1723,18 +1703,10 @@ gpointer
 aio_await_object (AioFuture  *future,
                   GError    **error)
 {
-  gpointer value;
-
   g_return_val_if_fail (AIO_IS_FUTURE (future), NULL);
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
 
-  if ((future = aio_await_internal (future, error)) == NULL)
-    return NULL;
-  value = aio_future_get_object (future, NULL);
-  if (value != NULL)
-    g_object_ref (value);
-  _aio_future_unref (future);
-  return value;
+  return aio_await_typed (future, AIO_VALUE_OBJECT, G_STRFUNC, error).p;
 }
 
 /**

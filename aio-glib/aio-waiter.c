@@ -293,14 +293,24 @@ _aio_sync_publish (AioFuture      *future,
     _aio_future_publish (future, state);
 }
 
+static gboolean
+aio_sync_resolve_with (AioFuture    *future,
+                       AioValueType  type,
+                       AioValue      value,
+                       gboolean      now)
+{
+  if (!_aio_future_try_claim (future))
+    return FALSE;
+  _aio_future_store_value (future, type, value, NULL);
+  _aio_sync_publish (future, AIO_FUTURE_RESOLVED, now);
+  return TRUE;
+}
+
 gboolean
 _aio_sync_resolve (AioFuture *future,
                    gboolean   now)
 {
-  if (!_aio_future_try_claim (future))
-    return FALSE;
-  _aio_sync_publish (future, AIO_FUTURE_RESOLVED, now);
-  return TRUE;
+  return aio_sync_resolve_with (future, AIO_VALUE_NONE, (AioValue) { .p = NULL }, now);
 }
 
 gboolean
@@ -308,12 +318,7 @@ _aio_sync_resolve_boolean (AioFuture *future,
                            gboolean   value,
                            gboolean   now)
 {
-  if (!_aio_future_try_claim (future))
-    return FALSE;
-  future->value_type = AIO_VALUE_BOOLEAN;
-  future->value.b = !!value;
-  _aio_sync_publish (future, AIO_FUTURE_RESOLVED, now);
-  return TRUE;
+  return aio_sync_resolve_with (future, AIO_VALUE_BOOLEAN, (AioValue) { .b = !!value }, now);
 }
 
 gboolean
@@ -321,12 +326,7 @@ _aio_sync_resolve_int64 (AioFuture *future,
                          gint64     value,
                          gboolean   now)
 {
-  if (!_aio_future_try_claim (future))
-    return FALSE;
-  future->value_type = AIO_VALUE_INT64;
-  future->value.i = value;
-  _aio_sync_publish (future, AIO_FUTURE_RESOLVED, now);
-  return TRUE;
+  return aio_sync_resolve_with (future, AIO_VALUE_INT64, (AioValue) { .i = value }, now);
 }
 
 gboolean
