@@ -43,13 +43,58 @@ timeout_is_none (gdouble timeout)
   return timeout >= G_MAXDOUBLE;
 }
 
-static void
-critical_other_thread (const char *func,
-                       AioLoop    *loop)
+/* Enters @loop as _aio_loop_enter() does; when it runs in another thread
+ * or is closed, returns FALSE after a critical that names @func. */
+static gboolean
+comb_enter (const char *func,
+            AioLoop    *loop,
+            gboolean   *acquired)
 {
+  if (_aio_loop_enter (loop, acquired))
+    return TRUE;
+
   g_critical ("%s: the loop %p runs in another thread or is closed; "
               "combinators are for the loop's thread",
               func, loop);
+  return FALSE;
+}
+
+/* A new combinator future of @type on @loop. */
+static gpointer
+comb_new (GType    type,
+          AioLoop *loop)
+{
+  AioFuture *self = g_object_new (type, NULL);
+
+  _aio_future_set_loop (self, loop);
+  return self;
+}
+
+/* Drops the reference a combinator holds on itself while it watches (see
+ * "watching" above), if it still does. */
+static void
+stop_watching (gpointer  self,
+               gboolean *watching)
+{
+  if (*watching)
+    {
+      *watching = FALSE;
+      g_object_unref (self);
+    }
+}
+
+/* A new array of @n_futures futures: it takes the caller's reference on
+ * each with @take, else a new one. */
+static GPtrArray *
+futures_array_new (gpointer *futures,
+                   guint     n_futures,
+                   gboolean  take)
+{
+  GPtrArray *array = g_ptr_array_new_full (n_futures, g_object_unref);
+
+  for (guint i = 0; i < n_futures; i++)
+    g_ptr_array_add (array, take ? futures[i] : g_object_ref (futures[i]));
+  return array;
 }
 
 typedef void (*CombTimerFunc) (gpointer owner);
@@ -294,7 +339,7 @@ typedef struct
   char      *cancel_message;
   guint      return_exceptions : 1;
   guint      cancel_requested : 1;
-  guint      watching : 1;
+  gboolean   watching;
 } AioGatherFuture;
 
 typedef struct
@@ -317,11 +362,7 @@ aio_gather_future_finish (AioGatherFuture *self)
       self->ids[i] = 0;
     }
 
-  if (self->watching)
-    {
-      self->watching = FALSE;
-      g_object_unref (self);
-    }
+  stop_watching (self, &self->watching);
 }
 
 static void
@@ -377,11 +418,8 @@ aio_gather_future_cancel (AioFuture  *future,
   if (_aio_future_state (future) != AIO_FUTURE_PENDING || !self->watching)
     return FALSE;
 
-  if (!_aio_loop_enter (future->loop, &acquired))
-    {
-      critical_other_thread ("aio_future_cancel", future->loop);
-      return FALSE;
-    }
+  if (!comb_enter ("aio_future_cancel", future->loop, &acquired))
+    return FALSE;
 
   /* As asyncio's gather: cancel the pending children, and let their
    * completion complete the gather, so that it is done only once they
@@ -446,15 +484,13 @@ aio_gather_new (const char *func,
   AioGatherFuture *self;
   gboolean acquired;
 
-  if (!_aio_loop_enter (loop, &acquired))
+  if (!comb_enter (func, loop, &acquired))
     {
-      critical_other_thread (func, loop);
       g_ptr_array_unref (children);
       return NULL;
     }
 
-  self = g_object_new (aio_gather_future_get_type (), NULL);
-  _aio_future_set_loop ((AioFuture *) self, loop);
+  self = comb_new (aio_gather_future_get_type (), loop);
   self->children = children;
   self->return_exceptions = !!return_exceptions;
   self->ids = g_new0 (guint, MAX (children->len, 1));
@@ -591,10 +627,7 @@ aio_gatherv (AioFuture **futures,
   if ((loop = check_futures (G_STRFUNC, (gpointer *) futures, n_futures)) == NULL)
     return NULL;
 
-  children = g_ptr_array_new_full (n_futures, g_object_unref);
-  for (guint i = 0; i < n_futures; i++)
-    g_ptr_array_add (children, futures[i]);
-
+  children = futures_array_new ((gpointer *) futures, n_futures, TRUE);
   return aio_gather_new (G_STRFUNC, loop, children, return_exceptions);
 }
 
@@ -625,10 +658,7 @@ aio_gather_array (GPtrArray *futures,
   if ((loop = check_futures (G_STRFUNC, futures->pdata, futures->len)) == NULL)
     return NULL;
 
-  children = g_ptr_array_new_full (futures->len, g_object_unref);
-  for (guint i = 0; i < futures->len; i++)
-    g_ptr_array_add (children, g_object_ref (g_ptr_array_index (futures, i)));
-
+  children = futures_array_new (futures->pdata, futures->len, FALSE);
   return aio_gather_new (G_STRFUNC, loop, children, return_exceptions);
 }
 
@@ -683,7 +713,7 @@ typedef struct
   guint        n_pending;
   AioWaitMode  return_when;
   CombTimer    timer;
-  guint        watching : 1;
+  gboolean     watching;
 } AioWaitFuture;
 
 typedef struct
@@ -704,11 +734,7 @@ aio_wait_future_finish (AioWaitFuture *self)
     watch_detach (&self->watches[i], FALSE);
   comb_timer_disarm (loop, &self->timer);
 
-  if (self->watching)
-    {
-      self->watching = FALSE;
-      g_object_unref (self);
-    }
+  stop_watching (self, &self->watching);
 }
 
 /* Resolves with the futures done by now, whether their callbacks ran or
@@ -773,11 +799,8 @@ aio_wait_future_cancel (AioFuture  *future,
   if (_aio_future_state (future) != AIO_FUTURE_PENDING)
     return FALSE;
 
-  if (!_aio_loop_enter (future->loop, &acquired))
-    {
-      critical_other_thread ("aio_future_cancel", future->loop);
-      return FALSE;
-    }
+  if (!comb_enter ("aio_future_cancel", future->loop, &acquired))
+    return FALSE;
 
   /* Cancelling a wait stops the waiting, not the futures waited for,
    * which are the caller's. */
@@ -870,18 +893,12 @@ aio_wait (GPtrArray   *futures,
   if ((loop = check_futures (G_STRFUNC, futures->pdata, futures->len)) == NULL)
     return NULL;
 
-  if (!_aio_loop_enter (loop, &acquired))
-    {
-      critical_other_thread (G_STRFUNC, loop);
-      return NULL;
-    }
+  if (!comb_enter (G_STRFUNC, loop, &acquired))
+    return NULL;
 
-  self = g_object_new (aio_wait_future_get_type (), NULL);
-  _aio_future_set_loop ((AioFuture *) self, loop);
+  self = comb_new (aio_wait_future_get_type (), loop);
   self->return_when = return_when;
-  self->futures = g_ptr_array_new_full (futures->len, g_object_unref);
-  for (guint i = 0; i < futures->len; i++)
-    g_ptr_array_add (self->futures, g_object_ref (g_ptr_array_index (futures, i)));
+  self->futures = futures_array_new (futures->pdata, futures->len, FALSE);
   self->watches = watches_new (self->futures, self);
   self->n_pending = self->futures->len;
 
@@ -896,8 +913,10 @@ aio_wait (GPtrArray   *futures,
   return (AioFuture *) self;
 }
 
-/* ---- wait_for ------------------------------------------------------------ */
+/* ---- mirrors: what wait_for and shield share ----------------------------- */
 
+/* A future that takes the outcome of one inner future: the first member
+ * of wait_for's and shield's futures. */
 typedef struct
 {
   AioFuture  parent_instance;
@@ -906,10 +925,63 @@ typedef struct
   AioFuture *inner;
   /* Loop thread only. */
   guint      callback_id;
+  gboolean   watching;
+} Mirror;
+
+/* Loop thread.  Starts a mirror of @type on @loop, which the caller
+ * entered: it takes @inner and watches it with @inner_done, or, when
+ * @inner is done already, takes its outcome at once. */
+static gpointer
+mirror_new (GType              type,
+            AioLoop           *loop,
+            AioFuture         *inner,
+            AioFutureCallback  inner_done)
+{
+  Mirror *self = comb_new (type, loop);
+
+  self->inner = inner;
+  if (_aio_future_state (inner) != AIO_FUTURE_PENDING)
+    {
+      complete_with_copy ((AioFuture *) self, inner, _aio_future_state (inner));
+      return self;
+    }
+
+  self->watching = TRUE;
+  g_object_ref (self);
+  self->callback_id = aio_future_add_done_callback (inner, inner_done, self, NULL);
+  return self;
+}
+
+/* Loop thread.  Stops watching the inner future (see
+ * detach_done_callback() for @keep_retrieving).  The caller holds a
+ * reference on @self. */
+static void
+mirror_stop_watching (Mirror   *self,
+                      gboolean  keep_retrieving)
+{
+  detach_done_callback (self->inner, self->callback_id, keep_retrieving);
+  self->callback_id = 0;
+  stop_watching (self, &self->watching);
+}
+
+/* What the mirrors' finalize does before chaining up. */
+static void
+mirror_clear (Mirror *self)
+{
+  g_assert (!self->watching);
+  g_clear_object (&self->inner);
+}
+
+/* ---- wait_for ------------------------------------------------------------ */
+
+typedef struct
+{
+  Mirror     mirror;
+
+  /* Loop thread only. */
   CombTimer  timer;
-  guint      watching : 1;
-  guint      timed_out : 1;         /* the timer cancelled @inner */
-  guint      cancel_requested : 1;  /* aio_future_cancel() cancelled @inner */
+  guint      timed_out : 1;         /* the timer cancelled the inner future */
+  guint      cancel_requested : 1;  /* aio_future_cancel() cancelled it */
 } AioWaitForFuture;
 
 typedef struct
@@ -922,20 +994,10 @@ G_DEFINE_FINAL_TYPE (AioWaitForFuture, aio_wait_for_future, AIO_TYPE_FUTURE)
 
 /* Loop thread.  The caller holds a reference on @self. */
 static void
-aio_wait_for_future_finish (AioWaitForFuture *self,
-                            gboolean          keep_retrieving)
+aio_wait_for_future_finish (AioWaitForFuture *self)
 {
-  Watch watch = { self->inner, self, self->callback_id };
-
-  watch_detach (&watch, keep_retrieving);
-  self->callback_id = 0;
   comb_timer_disarm (((AioFuture *) self)->loop, &self->timer);
-
-  if (self->watching)
-    {
-      self->watching = FALSE;
-      g_object_unref (self);
-    }
+  mirror_stop_watching (&self->mirror, FALSE);
 }
 
 static void
@@ -945,7 +1007,7 @@ aio_wait_for_future_inner_done (AioFuture *inner,
   AioWaitForFuture *self = user_data;
   AioFutureState state = _aio_future_state (inner);
 
-  self->callback_id = 0;
+  self->mirror.callback_id = 0;
   g_object_ref (self);
 
   /* The timeout only turns into G_IO_ERROR_TIMED_OUT when the inner
@@ -960,7 +1022,7 @@ aio_wait_for_future_inner_done (AioFuture *inner,
   else
     complete_with_copy ((AioFuture *) self, inner, state);
 
-  aio_wait_for_future_finish (self, FALSE);
+  aio_wait_for_future_finish (self);
   g_object_unref (self);
 }
 
@@ -972,7 +1034,7 @@ aio_wait_for_future_timeout (gpointer owner)
   /* Cancel, then wait for the inner future to be done, which a task may
    * take a while to be.  A FALSE here means it is done already and its
    * outcome is on its way to us. */
-  if (aio_future_cancel (self->inner, NULL))
+  if (aio_future_cancel (self->mirror.inner, NULL))
     self->timed_out = TRUE;
 }
 
@@ -984,14 +1046,11 @@ aio_wait_for_future_cancel (AioFuture  *future,
   gboolean acquired;
   gboolean ret = TRUE;
 
-  if (_aio_future_state (future) != AIO_FUTURE_PENDING || !self->watching)
+  if (_aio_future_state (future) != AIO_FUTURE_PENDING || !self->mirror.watching)
     return FALSE;
 
-  if (!_aio_loop_enter (future->loop, &acquired))
-    {
-      critical_other_thread ("aio_future_cancel", future->loop);
-      return FALSE;
-    }
+  if (!comb_enter ("aio_future_cancel", future->loop, &acquired))
+    return FALSE;
 
   /* Done once the inner future is.  A FALSE means it is done already (its
    * callback not run yet), or stopping already (a condition wait taking
@@ -999,7 +1058,7 @@ aio_wait_for_future_cancel (AioFuture  *future,
    * what we end with, for it may carry something (a queue's item, a
    * lock) that ending now would drop or leave behind.  A task awaiting us
    * gets the cancellation at its next wait instead. */
-  if (aio_future_cancel (self->inner, message))
+  if (aio_future_cancel (self->mirror.inner, message))
     self->cancel_requested = TRUE;
   else
     ret = FALSE;
@@ -1013,9 +1072,8 @@ aio_wait_for_future_finalize (GObject *object)
 {
   AioWaitForFuture *self = (AioWaitForFuture *) object;
 
-  g_assert (!self->watching);
   g_assert (self->timer.timer.index == 0);
-  g_clear_object (&self->inner);
+  mirror_clear (&self->mirror);
 
   G_OBJECT_CLASS (aio_wait_for_future_parent_class)->finalize (object);
 }
@@ -1081,32 +1139,17 @@ aio_wait_for (AioFuture *future,
   if ((loop = check_futures (G_STRFUNC, (gpointer *) &future, 1)) == NULL)
     return NULL;
 
-  if (!_aio_loop_enter (loop, &acquired))
-    {
-      critical_other_thread (G_STRFUNC, loop);
-      return NULL;
-    }
+  if (!comb_enter (G_STRFUNC, loop, &acquired))
+    return NULL;
 
-  self = g_object_new (aio_wait_for_future_get_type (), NULL);
-  _aio_future_set_loop ((AioFuture *) self, loop);
-  self->inner = future;
-
-  if (_aio_future_state (future) != AIO_FUTURE_PENDING)
-    {
-      complete_with_copy ((AioFuture *) self, future, _aio_future_state (future));
-    }
-  else
-    {
-      self->watching = TRUE;
-      g_object_ref (self);
-      self->callback_id = aio_future_add_done_callback (future, aio_wait_for_future_inner_done,
-                                                        self, NULL);
-      if (timeout == 0)
-        aio_wait_for_future_timeout (self);
-      else if (!timeout_is_none (timeout))
-        comb_timer_arm (loop, &self->timer, timeout, g_object_ref (self), g_object_unref,
-                        aio_wait_for_future_timeout);
-    }
+  self = mirror_new (aio_wait_for_future_get_type (), loop, future,
+                     aio_wait_for_future_inner_done);
+  /* No timer for a future that was done already. */
+  if (self->mirror.watching && timeout == 0)
+    aio_wait_for_future_timeout (self);
+  else if (self->mirror.watching && !timeout_is_none (timeout))
+    comb_timer_arm (loop, &self->timer, timeout, g_object_ref (self), g_object_unref,
+                    aio_wait_for_future_timeout);
 
   _aio_loop_leave (loop, acquired);
   return (AioFuture *) self;
@@ -1116,13 +1159,7 @@ aio_wait_for (AioFuture *future,
 
 typedef struct
 {
-  AioFuture  parent_instance;
-
-  /* Owned.  Set at construction, never replaced. */
-  AioFuture *inner;
-  /* Loop thread only. */
-  guint      callback_id;
-  guint      watching : 1;
+  Mirror     mirror;
 } AioShieldFuture;
 
 typedef struct
@@ -1134,31 +1171,15 @@ static GType aio_shield_future_get_type (void);
 G_DEFINE_FINAL_TYPE (AioShieldFuture, aio_shield_future, AIO_TYPE_FUTURE)
 
 static void
-aio_shield_future_finish (AioShieldFuture *self,
-                          gboolean         keep_retrieving)
-{
-  Watch watch = { self->inner, self, self->callback_id };
-
-  watch_detach (&watch, keep_retrieving);
-  self->callback_id = 0;
-
-  if (self->watching)
-    {
-      self->watching = FALSE;
-      g_object_unref (self);
-    }
-}
-
-static void
 aio_shield_future_inner_done (AioFuture *inner,
                               gpointer   user_data)
 {
   AioShieldFuture *self = user_data;
 
-  self->callback_id = 0;
+  self->mirror.callback_id = 0;
   g_object_ref (self);
   complete_with_copy ((AioFuture *) self, inner, _aio_future_state (inner));
-  aio_shield_future_finish (self, FALSE);
+  mirror_stop_watching (&self->mirror, FALSE);
   g_object_unref (self);
 }
 
@@ -1172,17 +1193,14 @@ aio_shield_future_cancel (AioFuture  *future,
   if (_aio_future_state (future) != AIO_FUTURE_PENDING)
     return FALSE;
 
-  if (!_aio_loop_enter (future->loop, &acquired))
-    {
-      critical_other_thread ("aio_future_cancel", future->loop);
-      return FALSE;
-    }
+  if (!comb_enter ("aio_future_cancel", future->loop, &acquired))
+    return FALSE;
 
   /* The inner future is done, its callback not run yet: its outcome is
    * on its way to us, and may carry something (a queue's item, a lock)
    * that nobody else would ever read.  We end with it, as a done future
    * refuses a cancellation. */
-  if (_aio_future_state (self->inner) != AIO_FUTURE_PENDING ||
+  if (_aio_future_state (self->mirror.inner) != AIO_FUTURE_PENDING ||
       !_aio_future_cancel_now (future, message, FALSE))
     {
       _aio_loop_leave (future->loop, acquired);
@@ -1192,7 +1210,7 @@ aio_shield_future_cancel (AioFuture  *future,
   /* The inner future goes on; its error, should it fail, counts as
    * retrieved, as asyncio's shield reads it. */
   g_object_ref (self);
-  aio_shield_future_finish (self, TRUE);
+  mirror_stop_watching (&self->mirror, TRUE);
   g_object_unref (self);
 
   _aio_loop_leave (future->loop, acquired);
@@ -1204,8 +1222,7 @@ aio_shield_future_finalize (GObject *object)
 {
   AioShieldFuture *self = (AioShieldFuture *) object;
 
-  g_assert (!self->watching);
-  g_clear_object (&self->inner);
+  mirror_clear (&self->mirror);
 
   G_OBJECT_CLASS (aio_shield_future_parent_class)->finalize (object);
 }
@@ -1264,19 +1281,10 @@ aio_shield (AioFuture *future)
   if ((loop = check_futures (G_STRFUNC, (gpointer *) &future, 1)) == NULL)
     return NULL;
 
-  if (!_aio_loop_enter (loop, &acquired))
-    {
-      critical_other_thread (G_STRFUNC, loop);
-      return NULL;
-    }
+  if (!comb_enter (G_STRFUNC, loop, &acquired))
+    return NULL;
 
-  self = g_object_new (aio_shield_future_get_type (), NULL);
-  _aio_future_set_loop ((AioFuture *) self, loop);
-  self->inner = future;
-  self->watching = TRUE;
-  g_object_ref (self);
-  self->callback_id = aio_future_add_done_callback (future, aio_shield_future_inner_done,
-                                                    self, NULL);
+  self = mirror_new (aio_shield_future_get_type (), loop, future, aio_shield_future_inner_done);
 
   _aio_loop_leave (loop, acquired);
   return (AioFuture *) self;
@@ -1450,9 +1458,8 @@ aio_as_completed (GPtrArray *futures,
   if (futures->len == 0)
     return outputs;
 
-  if (!_aio_loop_enter (loop, &acquired))
+  if (!comb_enter (G_STRFUNC, loop, &acquired))
     {
-      critical_other_thread (G_STRFUNC, loop);
       g_ptr_array_unref (outputs);
       return NULL;
     }
@@ -1462,14 +1469,10 @@ aio_as_completed (GPtrArray *futures,
 
   self = g_rc_box_new0 (AsCompleted);
   self->loop = g_object_ref (loop);
-  self->inputs = g_ptr_array_new_full (futures->len, g_object_unref);
-  for (guint i = 0; i < futures->len; i++)
-    g_ptr_array_add (self->inputs, g_object_ref (g_ptr_array_index (futures, i)));
+  self->inputs = futures_array_new (futures->pdata, futures->len, FALSE);
   /* An array of our own: the caller's may be emptied by its owner
    * (g_ptr_array_free() empties an array that has other references). */
-  self->outputs = g_ptr_array_new_full (outputs->len, g_object_unref);
-  for (guint i = 0; i < outputs->len; i++)
-    g_ptr_array_add (self->outputs, g_object_ref (g_ptr_array_index (outputs, i)));
+  self->outputs = futures_array_new (outputs->pdata, outputs->len, FALSE);
   self->watches = watches_new (self->inputs, self);
   self->n_pending = self->inputs->len;
 
