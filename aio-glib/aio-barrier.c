@@ -73,15 +73,11 @@ aio_barrier_dispose (GObject *object)
 {
   AioBarrier *self = (AioBarrier *) object;
 
-  if (self->waiters.length > 0)
-    {
-      /* TRANSLATORS: a future waiting on a coordination primitive
-       * fails with this when the primitive is finalized. */
-      const char *message = _("The barrier was destroyed while a task waited at it");
-
-      _aio_waiter_reject_all (&self->waiters,
-                              g_error_new_literal (AIO_ERROR, AIO_ERROR_BROKEN_BARRIER, message));
-    }
+  _aio_waiter_reject_all (&self->waiters, AIO_ERROR_BROKEN_BARRIER,
+                          /* TRANSLATORS: a future waiting on a coordination
+                           * primitive fails with this when the primitive is
+                           * finalized. */
+                          N_("The barrier was destroyed while a task waited at it"));
 
   G_OBJECT_CLASS (aio_barrier_parent_class)->dispose (object);
 }
@@ -265,10 +261,7 @@ aio_barrier_reset (AioBarrier *barrier)
   g_return_if_fail (AIO_IS_BARRIER (barrier));
 
   barrier->broken = FALSE;
-  if (barrier->waiters.length > 0)
-    _aio_waiter_reject_all (&barrier->waiters,
-                            g_error_new_literal (AIO_ERROR, AIO_ERROR_BROKEN_BARRIER,
-                                                 _("The barrier was reset")));
+  _aio_waiter_reject_all (&barrier->waiters, AIO_ERROR_BROKEN_BARRIER, N_("The barrier was reset"));
 }
 
 /**
@@ -287,10 +280,7 @@ aio_barrier_abort (AioBarrier *barrier)
   g_return_if_fail (AIO_IS_BARRIER (barrier));
 
   barrier->broken = TRUE;
-  if (barrier->waiters.length > 0)
-    _aio_waiter_reject_all (&barrier->waiters,
-                            g_error_new_literal (AIO_ERROR, AIO_ERROR_BROKEN_BARRIER,
-                                                 _("The barrier was aborted")));
+  _aio_waiter_reject_all (&barrier->waiters, AIO_ERROR_BROKEN_BARRIER, N_("The barrier was aborted"));
 }
 
 /**

@@ -78,15 +78,11 @@ aio_lock_dispose (GObject *object)
 {
   AioLock *self = (AioLock *) object;
 
-  if (self->waiters.length > 0)
-    {
-      /* TRANSLATORS: a future waiting on a coordination primitive
-       * fails with this when the primitive is finalized. */
-      const char *message = _("The lock was destroyed while a task waited for it");
-
-      _aio_waiter_reject_all (&self->waiters,
-                              g_error_new_literal (AIO_ERROR, AIO_ERROR_INVALID_STATE, message));
-    }
+  _aio_waiter_reject_all (&self->waiters, AIO_ERROR_INVALID_STATE,
+                          /* TRANSLATORS: a future waiting on a coordination
+                           * primitive fails with this when the primitive is
+                           * finalized. */
+                          N_("The lock was destroyed while a task waited for it"));
 
   G_OBJECT_CLASS (aio_lock_parent_class)->dispose (object);
 }

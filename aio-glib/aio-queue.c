@@ -184,10 +184,19 @@ enum {
   WAITER_VALUE = 1 << 0,
 };
 
+#define SHUT_DOWN_MESSAGE N_("The queue is shut down")
+
 static GError *
 aio_queue_shut_down_error (void)
 {
-  return g_error_new_literal (AIO_ERROR, AIO_ERROR_QUEUE_SHUT_DOWN, _("The queue is shut down"));
+  return g_error_new_literal (AIO_ERROR, AIO_ERROR_QUEUE_SHUT_DOWN, _(SHUT_DOWN_MESSAGE));
+}
+
+/* Rejects the waiters of @list: the queue is shut down. */
+static void
+aio_queue_reject_all (GQueue *list)
+{
+  _aio_waiter_reject_all (list, AIO_ERROR_QUEUE_SHUT_DOWN, SHUT_DOWN_MESSAGE);
 }
 
 /* ---- items --------------------------------------------------------------- */
@@ -401,8 +410,8 @@ aio_queue_item_removed (AioQueue *self)
   aio_queue_wake_putters (self);
 
   /* Shut down and drained: the gets still waiting will never get one. */
-  if (self->shut_down && self->len == 0 && self->getters.length > 0)
-    _aio_waiter_reject_all (&self->getters, aio_queue_shut_down_error ());
+  if (self->shut_down && self->len == 0)
+    aio_queue_reject_all (&self->getters);
 }
 
 /* An item entered the queue. */
@@ -526,12 +535,9 @@ aio_queue_dispose (GObject *object)
 
       aio_queue_entry_free (self, &entry);
     }
-  if (self->getters.length > 0)
-    _aio_waiter_reject_all (&self->getters, aio_queue_shut_down_error ());
-  if (self->putters.length > 0)
-    _aio_waiter_reject_all (&self->putters, aio_queue_shut_down_error ());
-  if (self->joiners.length > 0)
-    _aio_waiter_reject_all (&self->joiners, aio_queue_shut_down_error ());
+  aio_queue_reject_all (&self->getters);
+  aio_queue_reject_all (&self->putters);
+  aio_queue_reject_all (&self->joiners);
 
   G_OBJECT_CLASS (aio_queue_parent_class)->dispose (object);
 }
@@ -1557,8 +1563,7 @@ aio_queue_shutdown (AioQueue *queue,
         _aio_waiter_resolve_all (&queue->joiners, FALSE);
     }
 
-  if (queue->putters.length > 0)
-    _aio_waiter_reject_all (&queue->putters, aio_queue_shut_down_error ());
-  if (queue->len == 0 && queue->getters.length > 0)
-    _aio_waiter_reject_all (&queue->getters, aio_queue_shut_down_error ());
+  aio_queue_reject_all (&queue->putters);
+  if (queue->len == 0)
+    aio_queue_reject_all (&queue->getters);
 }

@@ -82,15 +82,11 @@ aio_semaphore_dispose (GObject *object)
 {
   AioSemaphore *self = (AioSemaphore *) object;
 
-  if (self->waiters.length > 0)
-    {
-      /* TRANSLATORS: a future waiting on a coordination primitive
-       * fails with this when the primitive is finalized. */
-      const char *message = _("The semaphore was destroyed while a task waited for it");
-
-      _aio_waiter_reject_all (&self->waiters,
-                              g_error_new_literal (AIO_ERROR, AIO_ERROR_INVALID_STATE, message));
-    }
+  _aio_waiter_reject_all (&self->waiters, AIO_ERROR_INVALID_STATE,
+                          /* TRANSLATORS: a future waiting on a coordination
+                           * primitive fails with this when the primitive is
+                           * finalized. */
+                          N_("The semaphore was destroyed while a task waited for it"));
 
   G_OBJECT_CLASS (aio_semaphore_parent_class)->dispose (object);
 }

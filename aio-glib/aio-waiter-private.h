@@ -97,10 +97,12 @@ void       _aio_waiter_schedule        (AioWaiter      *waiter);
  * must not be touched any more.  The waiter's task runs inside the
  * completion and may drop the last reference to the owner. */
 void       _aio_waiter_release_owner   (AioWaiter      *waiter);
-/* Unlists every waiter of @list and rejects the pending ones with a copy
- * of @error (freed). */
+/* Unlists every waiter of @list and rejects the pending ones with an
+ * AIO_ERROR of @code and @message, a message id (N_()), translated only
+ * when there are waiters to reject. */
 void       _aio_waiter_reject_all      (GQueue         *list,
-                                        GError         *error);
+                                        AioError        code,
+                                        const char     *message);
 /* Unlists every waiter of @list and resolves the pending ones: with TRUE
  * if @with_true, else with no value. */
 void       _aio_waiter_resolve_all     (GQueue         *list,

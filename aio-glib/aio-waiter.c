@@ -8,6 +8,7 @@
 #include <string.h>
 
 
+#include "aio-error.h"
 #include "aio-waiter-private.h"
 
 struct _AioWaiterClass
@@ -250,18 +251,22 @@ _aio_waiter_schedule (AioWaiter *waiter)
 }
 
 void
-_aio_waiter_reject_all (GQueue *list,
-                        GError *error)
+_aio_waiter_reject_all (GQueue     *list,
+                        AioError    code,
+                        const char *message)
 {
+  g_autoptr(GError) error = NULL;
   AioWaiter *waiter;
 
+  if (list->length == 0)
+    return;
+
+  error = g_error_new_literal (AIO_ERROR, code, g_dgettext (GETTEXT_PACKAGE, message));
   while ((waiter = _aio_waiter_pop_pending (list)) != NULL)
     {
       _aio_sync_reject ((AioFuture *) waiter, g_error_copy (error), FALSE);
       _aio_future_unref ((AioFuture *) waiter);
     }
-
-  g_error_free (error);
 }
 
 void
