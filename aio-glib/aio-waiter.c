@@ -70,16 +70,22 @@ aio_waiter_cancel (AioFuture  *future,
   return TRUE;
 }
 
+/* What finalize and recycle both do: a waiter goes unlisted, and its
+ * owner's data with it. */
 static void
-aio_waiter_finalize (GObject *object)
+aio_waiter_release (AioWaiter *self)
 {
-  AioWaiter *self = (AioWaiter *) object;
-
   g_assert (self->list == NULL);
   g_assert (!self->woken);
 
   if (self->data_free != NULL && self->data != NULL)
     self->data_free (self->data);
+}
+
+static void
+aio_waiter_finalize (GObject *object)
+{
+  aio_waiter_release ((AioWaiter *) object);
 
   G_OBJECT_CLASS (_aio_waiter_parent_class)->finalize (object);
 }
@@ -89,12 +95,7 @@ aio_waiter_recycle (AioFuture *future)
 {
   AioWaiter *self = (AioWaiter *) future;
 
-  g_assert (self->list == NULL);
-  g_assert (!self->woken);
-
-  if (self->data_free != NULL && self->data != NULL)
-    self->data_free (self->data);
-
+  aio_waiter_release (self);
   memset ((char *) self + sizeof (AioFuture), 0, sizeof (AioWaiter) - sizeof (AioFuture));
   self->node.data = self;
   return TRUE;
