@@ -53,16 +53,19 @@
 //   before its first await: it starts from a promise job, outside the C
 //   step. C's rules that use the current task would otherwise see a body
 //   as a task before its first await and as "outside of tasks" after it.
-//   So the module keeps a lock's JS owner itself and checks releases
-//   against it (see "locks held by JS tasks"), and timeout() cancels the
-//   task from a timer of its own where C's Aio.Timeout binds to the
-//   current task.
+//   For the C calls that bind to the current task and may take a turn of
+//   the loop, the module has the task make them in a step of its own
+//   (TaskRecord.callInStep()): timeout() is C's Aio.Timeout, entered and
+//   exited there. A lock cannot be served that way: release() must act at
+//   once, in the body's own synchronous code, which runs outside any step;
+//   so the module keeps a lock's JS owner itself and checks releases
+//   against it (see "locks held by JS tasks").
 // - Cancellation is C's where C can see it: cancel(), uncancel() and
-//   cancelling() are the C task's, and so are its GCancellable, a
-//   cancellation before the first step, the message, and the end of a
-//   task whose body settled while a cancellation it never saw stands (the
-//   step ends without a value, and C makes the task cancelled with its
-//   message). What C cannot see is what the body awaits: a C stepped task
+//   cancelling() are the C task's, and so are its GCancellable, timeouts
+//   (Aio.Timeout), a cancellation before the first step, the message, and
+//   the end of a task whose body settled while a cancellation it never saw
+//   stands (the step ends without a value, and C makes the task cancelled
+//   with its message). What C cannot see is what the body awaits: a C stepped task
 //   waits on the one future its step returns, while a JS body awaits from
 //   promise jobs, plain promises C knows nothing of, and several futures
 //   at once (Promise.all). So the step returns a private "wake" future,
@@ -509,6 +512,37 @@ class TaskRecord {
         this.waits = new Set();
         this.cancelPending = false;
         this.cancelMessage = null;
+        this.inStep = [];
+    }
+
+    // Calls @func inside the task's next step, where the task is C's
+    // current task, as a JS body never is (see the top of the file): for
+    // the C calls that bind to the current task (Aio.Timeout). The step
+    // comes on the loop's next iteration. Returns a promise of what @func
+    // returns or throws.
+    callInStep(func) {
+        return new Promise((resolve, reject) => {
+            this.inStep.push({func, resolve, reject});
+            if (this.wake !== null && !this.wake.is_done())
+                this.wake.resolve();
+        });
+    }
+
+    _runCallsInStep() {
+        for (const call of this.inStep.splice(0)) {
+            try {
+                call.resolve(call.func());
+            } catch (e) {
+                call.reject(e);
+            }
+        }
+    }
+
+    // C takes back a cancellation the body has not seen yet once no
+    // request is left (aio_task_uncancel()): so does the module.
+    uncancelled() {
+        if (this.task.cancelling() === 0)
+            this.cancelPending = false;
     }
 
     _newWake(task) {
@@ -527,6 +561,7 @@ class TaskRecord {
             return this.wake;
         }
 
+        this._runCallsInStep();
         if (completed.is_cancelled()) {
             if (this.outcome === null) {
                 this._deliverCancel(completed.get_error()?.message ?? null);
@@ -538,8 +573,8 @@ class TaskRecord {
         }
 
         if (this.outcome === null) {
-            // Only the module resolves the wake future, and only once the
-            // body settled.
+            // Only the module resolves the wake future: once the body
+            // settled, or for calls to make in a step (callInStep()).
             return this._newWake(task);
         }
         this._finish(task, this.cancelPending);
@@ -849,35 +884,40 @@ function wait(awaitables, options = {}) {
  * task is cancelled, so @func sees CANCELLED where it awaits; if that
  * cancellation comes out of @func, timeout() takes it back and rejects with
  * Gio.IOErrorEnum.TIMED_OUT instead. A cancellation from elsewhere stays a
- * cancellation. Scopes nest. (Aio.Timeout.enter() does the same for C
- * bodies, but it needs C's current task, which JS bodies never are.)
+ * cancellation. Scopes nest. The scope is C's Aio.Timeout, entered and
+ * exited in the task's steps (one turn of the loop each), where the task
+ * is C's current task.
  *
  * Returns: (a promise of) @func's value
  */
 async function timeout(seconds, func) {
-    const task = currentTask();
-    if (task === null) {
+    const record = currentRecord();
+    if (record === null) {
         throw new GLib.Error(Aio.Error, Aio.Error.NOT_IN_TASK,
             'timeout() must be awaited in a task');
     }
-    const before = task.cancelling();
-    let expired = false;
-    const handle = timeoutArg(seconds) === Infinity ? null
-        : task.get_loop().call_later(seconds, () => {
-            expired = true;
-            task.cancel(null);
-        });
+    const scope = await record.callInStep(() => Aio.Timeout.enter(timeoutArg(seconds)));
     let value, error = null;
     try {
         value = await func();
     } catch (e) {
         error = e;
     }
-    handle?.cancel();
-    if (expired && task.uncancel() <= before && error !== null &&
-        isCancelled(error)) {
-        throw new GLib.Error(Gio.IOErrorEnum, Gio.IOErrorEnum.TIMED_OUT,
-            GLib.dgettext('aio-glib', 'The operation timed out'));
+    // exit_with() disarms the timer and, when it fired, takes the scope's
+    // cancellation back from the task; it throws TIMED_OUT when the
+    // cancellation was the scope's own, and CANCELLED when it came from
+    // elsewhere (then the body's own error goes on).
+    try {
+        await record.callInStep(() => {
+            try {
+                return scope.exit_with(error !== null && isCancelled(error));
+            } finally {
+                record.uncancelled();
+            }
+        });
+    } catch (e) {
+        if (isTimedOut(e))
+            throw e;
     }
     if (error !== null)
         throw error;
@@ -1213,9 +1253,7 @@ function patch() {
     const uncancel = Aio.Task.prototype.uncancel;
     Aio.Task.prototype.uncancel = function () {
         const left = uncancel.call(this);
-        const record = this[RECORD];
-        if (left === 0 && record !== undefined)
-            record.cancelPending = false;
+        this[RECORD]?.uncancelled();
         return left;
     };
 

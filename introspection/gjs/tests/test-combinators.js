@@ -189,6 +189,23 @@ test('timeout(): TIMED_OUT in the same task, which goes on; nested scopes; outsi
         `NOT_IN_TASK outside of a task (${outside})`);
 });
 
+test('timeout(): a deadline the body never saw (it awaited a plain promise) is taken back with the scope', async () => {
+    const me = aio.currentTask();
+    let resolvePlain;
+    const scoped = aio.timeout(0.01, async () => {
+        await new Promise(r => (resolvePlain = r));
+        return 'not cancelled';
+    });
+    await new Promise(r => GLib.timeout_add(GLib.PRIORITY_DEFAULT, 50, () => {
+        r();
+        return GLib.SOURCE_REMOVE;
+    }));
+    resolvePlain();
+    assertEqual(await scoped, 'not cancelled', 'the body succeeded, as in asyncio');
+    assertEqual(me.cancelling(), 0, 'no cancellation left');
+    assertEqual(await aio.sleep(0.01, 'after'), 'after', 'the next await is not cancelled');
+});
+
 test('tasks in an Aio.TaskGroup: a failure cancels the others, wait() reports it', async () => {
     const group = Aio.TaskGroup.new();
     const log = [];
