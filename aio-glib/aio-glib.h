@@ -17,6 +17,7 @@
 #include "aio-handle.h"
 #include "aio-future.h"
 #include "aio-loop.h"
+#include "aio-sleep.h"
 #include "aio-task.h"
 #include "aio-run.h"
 #include "aio-combinators.h"

@@ -85,13 +85,4 @@ AioHandle    *aio_loop_call_soon_threadsafe  (AioLoop       *loop,
                                               gpointer       user_data,
                                               GDestroyNotify destroy);
 
-AIO_AVAILABLE_IN_1_0
-AioFuture    *aio_sleep                      (gdouble        seconds) G_GNUC_WARN_UNUSED_RESULT;
-AIO_AVAILABLE_IN_1_0
-AioFuture    *aio_sleep_value                (gdouble        seconds,
-                                              const GValue  *value) G_GNUC_WARN_UNUSED_RESULT;
-AIO_AVAILABLE_IN_1_0
-AioFuture    *aio_loop_sleep                 (AioLoop       *loop,
-                                              gdouble        seconds) G_GNUC_WARN_UNUSED_RESULT;
-
 G_END_DECLS

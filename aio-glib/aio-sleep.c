@@ -11,6 +11,7 @@
 
 #include "aio-future-private.h"
 #include "aio-loop-private.h"
+#include "aio-sleep.h"
 
 /* A sleep is a future with its timer (or, for a zero delay, its ready
  * queue link) inside it: sleeping costs one object and one heap entry,
