@@ -69,6 +69,7 @@
 #include "aio-executor.h"
 #include "aio-future-private.h"
 #include "aio-loop-private.h"
+#include "aio-private.h"
 #include "aio-recycle-private.h"
 
 static GQuark quark_shut_down;

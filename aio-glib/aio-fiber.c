@@ -77,6 +77,7 @@
 #include "aio-error.h"
 #include "aio-fiber-private.h"
 #include "aio-fiber-stack-private.h"
+#include "aio-private.h"
 
 #if defined(__SANITIZE_ADDRESS__)
 # define AIO_FIBER_ASAN 1
@@ -140,7 +141,7 @@ struct _AioFiber
 #endif
 };
 
-static _Thread_local AioFiber *aio_fiber_current __attribute__ ((tls_model ("initial-exec")));
+static AIO_TLS AioFiber *aio_fiber_current;
 
 #ifndef AIO_FIBER_UCONTEXT
 /* aio-fiber-switch-<arch>.S */
@@ -167,7 +168,7 @@ static void G_GNUC_NORETURN aio_fiber_main (AioFiber *fiber);
 #define AIO_FIBER_ALTSTACK_SIZE (64 * 1024)
 
 static struct sigaction aio_fiber_segv_previous;
-static _Thread_local gboolean aio_fiber_thread_ready __attribute__ ((tls_model ("initial-exec")));
+static AIO_TLS gboolean aio_fiber_thread_ready;
 
 static void aio_fiber_altstack_free (gpointer data);
 static GPrivate aio_fiber_altstack_key = G_PRIVATE_INIT (aio_fiber_altstack_free);

@@ -56,6 +56,7 @@
 #include "aio-error-private.h"
 #include "aio-future-private.h"
 #include "aio-loop-private.h"
+#include "aio-private.h"
 #include "aio-recycle-private.h"
 #include "aio-task.h"
 

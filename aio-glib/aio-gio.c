@@ -66,6 +66,7 @@
 #include "aio-error.h"
 #include "aio-future-private.h"
 #include "aio-gio.h"
+#include "aio-private.h"
 #include "aio-task.h"
 
 struct _AioGioCall

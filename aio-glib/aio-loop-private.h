@@ -7,6 +7,7 @@
 
 #include "aio-loop.h"
 #include "aio-object-private.h"
+#include "aio-private.h"
 
 G_BEGIN_DECLS
 
@@ -41,8 +42,6 @@ struct _AioTimer
 /* The loop whose sources are being dispatched, or whose run_* is on the
  * stack, in this thread.  Plain thread-local storage: this is read on every
  * completion to decide whether the loop's queues may be touched directly. */
-#define AIO_TLS __thread __attribute__ ((tls_model ("initial-exec")))
-
 extern AIO_TLS AioLoop *_aio_loop_current;
 
 gboolean  _aio_loop_acquire            (AioLoop  *loop);

@@ -80,6 +80,7 @@
 #include "aio-future-private.h"
 #include "aio-io-private.h"
 #include "aio-loop-private.h"
+#include "aio-private.h"
 
 struct _AioLoop
 {

@@ -73,6 +73,7 @@
 #include "aio-fiber-private.h"
 #include "aio-future-private.h"
 #include "aio-loop-private.h"
+#include "aio-private.h"
 #include "aio-task-private.h"
 
 /* What most tasks never use, allocated when first needed, so that a task
