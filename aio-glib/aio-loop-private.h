@@ -65,6 +65,18 @@ void      _aio_loop_replace_timer      (AioLoop  *loop,
 AioLoop  *_aio_loop_get_current_or_default (void);
 gboolean  _aio_loop_check_open         (AioLoop  *loop,
                                         GError  **error);
+/* A run of @loop in this thread (aio-run.c): begin refuses to nest inside
+ * a running loop, takes the context and makes it the thread default; end
+ * undoes that and clears a stop.  Iterating in between is the caller's. */
+gboolean  _aio_loop_begin_run          (AioLoop  *loop,
+                                        gboolean *pushed,
+                                        AioLoop **previous,
+                                        GError  **error);
+void      _aio_loop_end_run            (AioLoop  *loop,
+                                        gboolean  pushed,
+                                        AioLoop  *previous);
+/* Whether aio_loop_stop() was called since the run began. */
+gboolean  _aio_loop_is_stopping        (AioLoop  *loop);
 void      _aio_loop_track_task         (AioLoop  *loop,
                                         AioTask  *task,
                                         GList    *link);

@@ -77,7 +77,6 @@
 #include <math.h>
 
 #include "aio-error.h"
-#include "aio-future-private.h"
 #include "aio-io-private.h"
 #include "aio-loop-private.h"
 #include "aio-private.h"
@@ -1482,11 +1481,11 @@ _aio_loop_check_open (AioLoop  *self,
 /* Sets up a run of the loop in this thread: refuses to nest inside a
  * running loop, takes the context, and makes it the thread default so
  * that GIO calls made by tasks report back to it. */
-static gboolean
-aio_loop_begin_run (AioLoop   *self,
-                    gboolean  *pushed,
-                    AioLoop  **previous,
-                    GError   **error)
+gboolean
+_aio_loop_begin_run (AioLoop   *self,
+                     gboolean  *pushed,
+                     AioLoop  **previous,
+                     GError   **error)
 {
   GMainContext *thread_default;
 
@@ -1529,10 +1528,10 @@ aio_loop_begin_run (AioLoop   *self,
   return TRUE;
 }
 
-static void
-aio_loop_end_run (AioLoop  *self,
-                  gboolean  pushed,
-                  AioLoop  *previous)
+void
+_aio_loop_end_run (AioLoop  *self,
+                   gboolean  pushed,
+                   AioLoop  *previous)
 {
   _aio_loop_current = previous;
   self->running = FALSE;
@@ -1544,115 +1543,10 @@ aio_loop_end_run (AioLoop  *self,
   _aio_unref (self);
 }
 
-/**
- * aio_loop_run_until_complete:
- * @loop: an [class@Aio.Loop]
- * @future: the future to wait for
- *
- * Runs @loop until @future is done (asyncio's `run_until_complete()`),
- * then reports how it ended; read its value with the getters of
- * [class@Aio.Future]. The done callbacks added to @future before this call
- * have run when it returns. Other tasks stay pending when this returns and
- * resume when the loop runs again.
- *
- * While it runs, the loop's context is the thread-default one.
- *
- * Returns: %TRUE if @future resolved; %FALSE with @error set if it was
- *   rejected or cancelled, if the loop is closed (`AIO_ERROR_CLOSED`) or
- *   already running (`AIO_ERROR_RUNNING`), or if [method@Aio.Loop.stop]
- *   stopped it first (`AIO_ERROR_STOPPED`)
- *
- * Since: 1.0
- */
-static void
-run_until_complete_done (AioFuture *future,
-                         gpointer   user_data)
-{
-  gboolean *seen = user_data;
-
-  *seen = TRUE;
-}
-
 gboolean
-aio_loop_run_until_complete (AioLoop    *loop,
-                             AioFuture  *future,
-                             GError    **error)
+_aio_loop_is_stopping (AioLoop *self)
 {
-  AioLoop *previous;
-  gboolean pushed;
-  gboolean seen = FALSE;
-  guint callback_id;
-
-  g_return_val_if_fail (AIO_IS_LOOP (loop), FALSE);
-  g_return_val_if_fail (AIO_IS_FUTURE (future), FALSE);
-  g_return_val_if_fail (aio_future_get_loop (future) == loop, FALSE);
-  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
-
-  if (!aio_loop_begin_run (loop, &pushed, &previous, error))
-    return FALSE;
-
-  /* Wait for a done callback of our own rather than the future's state:
-   * a future completed by another thread is done before its callbacks ran,
-   * and asyncio returns only once the callbacks added before ours have. */
-  _aio_ref (future);
-  callback_id = aio_future_add_done_callback (future, run_until_complete_done, &seen, NULL);
-  while (!seen && !g_atomic_int_get (&loop->stopping))
-    g_main_context_iteration (loop->context, TRUE);
-  if (!seen)
-    aio_future_remove_done_callback (future, callback_id);
-
-  aio_loop_end_run (loop, pushed, previous);
-
-  if (_aio_future_state (future) == AIO_FUTURE_PENDING)
-    {
-      _aio_unref (future);
-      g_set_error_literal (error, AIO_ERROR, AIO_ERROR_STOPPED,
-                           _("The event loop stopped before the future completed"));
-      return FALSE;
-    }
-
-  if (!aio_future_propagate (future, error))
-    {
-      _aio_unref (future);
-      return FALSE;
-    }
-
-  _aio_unref (future);
-  return TRUE;
-}
-
-/**
- * aio_loop_run_forever:
- * @loop: an [class@Aio.Loop]
- *
- * Runs @loop until [method@Aio.Loop.stop] is called (asyncio's
- * `run_forever()`). If stop was called before, the loop runs one
- * iteration without blocking and returns.
- *
- * Returns: %TRUE once stopped; %FALSE with @error set if the loop is
- *   closed or already running
- *
- * Since: 1.0
- */
-gboolean
-aio_loop_run_forever (AioLoop  *loop,
-                      GError  **error)
-{
-  AioLoop *previous;
-  gboolean pushed;
-
-  g_return_val_if_fail (AIO_IS_LOOP (loop), FALSE);
-  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
-
-  if (!aio_loop_begin_run (loop, &pushed, &previous, error))
-    return FALSE;
-
-  do
-    g_main_context_iteration (loop->context, !g_atomic_int_get (&loop->stopping));
-  while (!g_atomic_int_get (&loop->stopping));
-
-  aio_loop_end_run (loop, pushed, previous);
-  return TRUE;
+  return g_atomic_int_get (&self->stopping);
 }
 
 /**

@@ -1,4 +1,5 @@
-/* aio-run.c: aio_run(), asyncio.run() for GLib programs
+/* aio-run.c: running loops: aio_run(), asyncio.run() for GLib programs,
+ * and the loop's run_until_complete() and run_forever()
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
@@ -14,6 +15,125 @@
 #include "aio-future-private.h"
 #include "aio-loop-private.h"
 #include "aio-run.h"
+
+/* ---- running a loop ------------------------------------------------------ */
+
+static void
+run_until_complete_done (AioFuture *future,
+                         gpointer   user_data)
+{
+  gboolean *seen = user_data;
+
+  *seen = TRUE;
+}
+
+/**
+ * aio_loop_run_until_complete:
+ * @loop: an [class@Aio.Loop]
+ * @future: the future to wait for
+ *
+ * Runs @loop until @future is done (asyncio's `run_until_complete()`),
+ * then reports how it ended; read its value with the getters of
+ * [class@Aio.Future]. The done callbacks added to @future before this call
+ * have run when it returns. Other tasks stay pending when this returns and
+ * resume when the loop runs again.
+ *
+ * While it runs, the loop's context is the thread-default one.
+ *
+ * Returns: %TRUE if @future resolved; %FALSE with @error set if it was
+ *   rejected or cancelled, if the loop is closed (`AIO_ERROR_CLOSED`) or
+ *   already running (`AIO_ERROR_RUNNING`), or if [method@Aio.Loop.stop]
+ *   stopped it first (`AIO_ERROR_STOPPED`)
+ *
+ * Since: 1.0
+ */
+gboolean
+aio_loop_run_until_complete (AioLoop    *loop,
+                             AioFuture  *future,
+                             GError    **error)
+{
+  GMainContext *context;
+  AioLoop *previous;
+  gboolean pushed;
+  gboolean seen = FALSE;
+  guint callback_id;
+
+  g_return_val_if_fail (AIO_IS_LOOP (loop), FALSE);
+  g_return_val_if_fail (AIO_IS_FUTURE (future), FALSE);
+  g_return_val_if_fail (aio_future_get_loop (future) == loop, FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  if (!_aio_loop_begin_run (loop, &pushed, &previous, error))
+    return FALSE;
+  context = aio_loop_get_context (loop);
+
+  /* Wait for a done callback of our own rather than the future's state:
+   * a future completed by another thread is done before its callbacks ran,
+   * and asyncio returns only once the callbacks added before ours have. */
+  _aio_ref (future);
+  callback_id = aio_future_add_done_callback (future, run_until_complete_done, &seen, NULL);
+  while (!seen && !_aio_loop_is_stopping (loop))
+    g_main_context_iteration (context, TRUE);
+  if (!seen)
+    aio_future_remove_done_callback (future, callback_id);
+
+  _aio_loop_end_run (loop, pushed, previous);
+
+  if (_aio_future_state (future) == AIO_FUTURE_PENDING)
+    {
+      _aio_unref (future);
+      g_set_error_literal (error, AIO_ERROR, AIO_ERROR_STOPPED,
+                           _("The event loop stopped before the future completed"));
+      return FALSE;
+    }
+
+  if (!aio_future_propagate (future, error))
+    {
+      _aio_unref (future);
+      return FALSE;
+    }
+
+  _aio_unref (future);
+  return TRUE;
+}
+
+/**
+ * aio_loop_run_forever:
+ * @loop: an [class@Aio.Loop]
+ *
+ * Runs @loop until [method@Aio.Loop.stop] is called (asyncio's
+ * `run_forever()`). If stop was called before, the loop runs one
+ * iteration without blocking and returns.
+ *
+ * Returns: %TRUE once stopped; %FALSE with @error set if the loop is
+ *   closed or already running
+ *
+ * Since: 1.0
+ */
+gboolean
+aio_loop_run_forever (AioLoop  *loop,
+                      GError  **error)
+{
+  GMainContext *context;
+  AioLoop *previous;
+  gboolean pushed;
+
+  g_return_val_if_fail (AIO_IS_LOOP (loop), FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  if (!_aio_loop_begin_run (loop, &pushed, &previous, error))
+    return FALSE;
+  context = aio_loop_get_context (loop);
+
+  do
+    g_main_context_iteration (context, !_aio_loop_is_stopping (loop));
+  while (!_aio_loop_is_stopping (loop));
+
+  _aio_loop_end_run (loop, pushed, previous);
+  return TRUE;
+}
+
+/* ---- aio_run() ----------------------------------------------------------- */
 
 typedef struct
 {
