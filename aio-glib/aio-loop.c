@@ -383,9 +383,6 @@ run_links (AioLink  *link,
     }
 }
 
-/* Whether the ready source should hand control back to the context before
- * running another batch: a timer is due, another thread handed work over,
- * the loop is stopping, or the dispatch has run for its budget. */
 /* Between batches the clock is read to see whether a timer is due or the
  * budget is spent.  Reading it costs as much as a small batch (a tenth
  * of a pingpong round trip on a VM), so while batches are quick it is read
@@ -422,6 +419,9 @@ ready_budget_spent (AioLoop    *self,
   return now - clock->started >= self->ready_budget;
 }
 
+/* Whether the ready source should hand control back to the context before
+ * running another batch: a timer is due, another thread handed work over,
+ * the loop is stopping, or the dispatch has run for its budget. */
 static gboolean
 ready_should_yield (AioLoop    *self,
                     ReadyClock *clock)
