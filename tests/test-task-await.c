@@ -74,6 +74,32 @@ typed_body (AioTask  *task,
   aio_task_return_boolean (task, TRUE);
 }
 
+/* Runs @func on @b until it ends, which it must do without an error:
+ * it awaits b->future, a pending future made here, which another task
+ * settles with @settle meanwhile, after one yield. */
+static AioTask *
+run_settled_later (Fixture     *f,
+                   AioTaskFunc  func,
+                   Body        *b,
+                   AioTaskFunc  settle)
+{
+  GError *error = NULL;
+  AioTask *task, *settler;
+  Body settler_b;
+
+  b->future = aio_future_new_for_loop (f->loop);
+  task = create_task (f, func, b);
+  body_init (&settler_b, f, NULL);
+  settler_b.future = g_object_ref (b->future);
+  settler = create_task (f, settle, &settler_b);
+
+  g_assert_true (run (f, task, &error));
+  g_assert_no_error (error);
+  g_assert_finalize_object (settler);
+  body_clear (&settler_b);
+  return task;
+}
+
 static void
 resolve_later_body (AioTask  *task,
                     gpointer  user_data)
@@ -89,8 +115,8 @@ static void
 test_await_typed (Fixture       *f,
                   gconstpointer  data)
 {
-  AioTask *task, *resolver;
-  Body b, resolver_b;
+  AioTask *task;
+  Body b;
 
   g_test_summary ("asyncio: 'await fut' evaluates to the future's result "
                   "(aio_await and its typed forms: boolean, int64, double, "
@@ -98,19 +124,11 @@ test_await_typed (Fixture       *f,
 
   body_init (&b, f, NULL);
   b.object = g_object_new (G_TYPE_OBJECT, NULL);
-  b.future = aio_future_new_for_loop (f->loop);
-  task = create_task (f, typed_body, &b);
-  body_init (&resolver_b, f, NULL);
-  resolver_b.future = g_object_ref (b.future);
-  resolver = create_task (f, resolve_later_body, &resolver_b);
-
-  g_assert_true (run (f, task, NULL));
+  task = run_settled_later (f, typed_body, &b, resolve_later_body);
   g_assert_true (aio_future_get_boolean (AIO_FUTURE (task), NULL));
   g_assert_cmpstr (log_str (), ==, "typed:wait resolver:resolve typed:got");
 
   g_assert_finalize_object (task);
-  g_assert_finalize_object (resolver);
-  body_clear (&resolver_b);
   g_assert_finalize_object (b.future);
   b.future = NULL;
   g_assert_finalize_object (b.object);
@@ -234,30 +252,20 @@ static void
 test_await_rejected (Fixture       *f,
                      gconstpointer  data)
 {
-  AioTask *task, *rejecter;
-  GError *error = NULL;
-  Body b, rejecter_b;
+  AioTask *task;
+  Body b;
 
   g_test_summary ("asyncio: awaiting a future that failed raises its "
                   "exception in the awaiting coroutine, which may handle it "
                   "and go on");
 
-  body_init (&b, f, NULL);
-  b.future = aio_future_new_for_loop (f->loop);
-  task = create_task (f, await_rejected_body, &b);
-  body_init (&rejecter_b, f, NULL);
-  rejecter_b.future = g_object_ref (b.future);
-  rejecter = create_task (f, reject_later_body, &rejecter_b);
-
   /* The body handled the errors: the task itself succeeds. */
-  g_assert_true (run (f, task, &error));
-  g_assert_no_error (error);
+  body_init (&b, f, NULL);
+  task = run_settled_later (f, await_rejected_body, &b, reject_later_body);
   g_assert_cmpstr (log_str (), ==, "wait reject rejected");
   g_assert_true (aio_future_is_rejected (b.future));
 
   g_assert_finalize_object (task);
-  g_assert_finalize_object (rejecter);
-  body_clear (&rejecter_b);
   g_assert_finalize_object (b.future);
   b.future = NULL;
 }

@@ -45,6 +45,26 @@ wait_long_step (AioTask   *task,
     }
 }
 
+/* Starts the fiber or the stepped form of a body on @t, tagged "t", and a
+ * task on @c that cancels it with "stop" once it waits; empties the log. */
+static AioTask *
+start_cancelled (Fixture      *f,
+                 gboolean      stepped,
+                 AioTaskFunc   func,
+                 AioStepFunc   step,
+                 Body         *t,
+                 Body         *c,
+                 AioTask     **canceller)
+{
+  AioTask *target;
+
+  log_reset ();
+  body_init (t, f, "t");
+  target = create_either (f, stepped, func, step, t);
+  *canceller = create_canceller (f, c, target, "stop");
+  return target;
+}
+
 static void
 test_cancel_before_start (Fixture       *f,
                           gconstpointer  data)
@@ -57,25 +77,18 @@ test_cancel_before_start (Fixture       *f,
 
   for (stepped = 0; stepped < 2; stepped++)
     {
-      GError *error = NULL;
       AioTask *task;
       Body b;
 
       body_init (&b, f, "t");
-      if (stepped)
-        task = create_stepped (f, log_step, &b);
-      else
-        task = create_task (f, log_body, &b);
+      task = create_either (f, stepped, log_body, log_step, &b);
 
       g_assert_true (aio_task_cancel (task, "early"));
       g_assert_cmpuint (aio_task_cancelling (task), ==, 1);
       /* Requested, not done: the loop finishes it. */
       g_assert_false (aio_future_is_done (AIO_FUTURE (task)));
 
-      g_assert_false (run (f, task, &error));
-      g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
-      g_assert_cmpstr (error->message, ==, "early");
-      g_clear_error (&error);
+      run_cancelled (f, task, "early");
       g_assert_true (aio_future_is_cancelled (AIO_FUTURE (task)));
       g_assert_cmpuint (b.runs, ==, 0);
       g_assert_cmpuint (b.destroyed, ==, 1);
@@ -100,20 +113,10 @@ test_cancel_suspended (Fixture       *f,
       GError *error = NULL;
       Body t, c;
 
-      log_reset ();
-      body_init (&t, f, "t");
-      if (stepped)
-        target = create_stepped (f, wait_long_step, &t);
-      else
-        target = create_task (f, wait_long_body, &t);
-      body_init (&c, f, "c");
-      c.task = target;
-      c.message = "stop";
-      canceller = create_task (f, cancel_body, &c);
+      target = start_cancelled (f, stepped, wait_long_body, wait_long_step,
+                                &t, &c, &canceller);
 
-      g_assert_false (run (f, target, &error));
-      g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
-      g_clear_error (&error);
+      run_cancelled (f, target, NULL);
 
       if (stepped)
         {
@@ -127,8 +130,7 @@ test_cancel_suspended (Fixture       *f,
           g_assert_cmpstr (log_str (), ==, "t:wait c:cancel t:error");
           error = g_steal_pointer (&t.error);
         }
-      g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
-      g_assert_cmpstr (error->message, ==, "stop");
+      assert_cancelled (error, "stop");
       g_clear_error (&error);
 
       g_assert_true (aio_future_is_cancelled (t.sleep));
@@ -155,26 +157,13 @@ test_cancel_message (Fixture       *f,
   for (stepped = 0; stepped < 2; stepped++)
     {
       AioTask *target, *canceller;
-      GError *error = NULL;
       Body t, c;
 
-      body_init (&t, f, "t");
-      if (stepped)
-        target = create_stepped (f, wait_long_step, &t);
-      else
-        target = create_task (f, wait_long_body, &t);
-      body_init (&c, f, "c");
-      c.task = target;
-      c.message = "stop";
-      canceller = create_task (f, cancel_body, &c);
+      target = start_cancelled (f, stepped, wait_long_body, wait_long_step,
+                                &t, &c, &canceller);
 
-      g_assert_false (run (f, target, &error));
-      g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
-      g_assert_cmpstr (error->message, ==, "stop");
-      g_clear_error (&error);
-      g_assert_error (aio_future_get_error (AIO_FUTURE (target)),
-                      G_IO_ERROR, G_IO_ERROR_CANCELLED);
-      g_assert_cmpstr (aio_future_get_error (AIO_FUTURE (target))->message, ==, "stop");
+      run_cancelled (f, target, "stop");
+      assert_cancelled (aio_future_get_error (AIO_FUTURE (target)), "stop");
 
       g_assert_finalize_object (canceller);
       g_assert_finalize_object (target);
@@ -236,23 +225,16 @@ test_cancel_self (Fixture       *f,
 
   for (stepped = 0; stepped < 2; stepped++)
     {
-      GError *error = NULL;
       AioTask *task;
       Body b;
 
       log_reset ();
       body_init (&b, f, NULL);
-      if (stepped)
-        task = create_stepped (f, cancel_self_step, &b);
-      else
-        task = create_task (f, cancel_self_body, &b);
+      task = create_either (f, stepped, cancel_self_body, cancel_self_step, &b);
 
-      g_assert_false (run (f, task, &error));
-      g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
-      g_clear_error (&error);
+      run_cancelled (f, task, NULL);
       g_assert_cmpstr (log_str (), ==, "a b c");
-      g_assert_error (b.error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
-      g_assert_cmpstr (b.error->message, ==, "me");
+      assert_cancelled (b.error, "me");
       g_assert_true (aio_future_is_cancelled (AIO_FUTURE (task)));
       g_assert_cmpuint (b.destroyed, ==, 1);
       g_assert_finalize_object (task);
@@ -276,7 +258,6 @@ static void
 test_cancel_self_then_return (Fixture       *f,
                               gconstpointer  data)
 {
-  GError *error = NULL;
   AioTask *task;
   Body b;
 
@@ -286,10 +267,7 @@ test_cancel_self_then_return (Fixture       *f,
 
   body_init (&b, f, NULL);
   task = create_task (f, cancel_self_return_body, &b);
-  g_assert_false (run (f, task, &error));
-  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
-  g_assert_cmpstr (error->message, ==, "late");
-  g_clear_error (&error);
+  run_cancelled (f, task, "late");
   g_assert_true (aio_future_is_cancelled (AIO_FUTURE (task)));
   g_assert_null (aio_future_get_pointer (AIO_FUTURE (task), NULL));
   g_assert_cmpuint (b.destroyed, ==, 1);
@@ -311,17 +289,15 @@ resolve_and_cancel_body (AioTask  *task,
   log_event ("r:cancel");
 }
 
-/* Waits on b->future, then on a long sleep: where a cancellation that
- * came in between is delivered. */
+/* Waits on b->future (wait_future_body()), then on a long sleep: where a
+ * cancellation that came in between is delivered. */
 static void
 wait_future_then_sleep_body (AioTask  *task,
                              gpointer  user_data)
 {
   Body *b = user_data;
 
-  log_event ("%s:wait", b->tag);
-  b->value = aio_await_int64 (g_object_ref (b->future), &b->error);
-  log_event ("%s:%s", b->tag, b->error == NULL ? "woke" : "error");
+  wait_future_body (task, b);
   if (b->error != NULL)
     return;
   if (!aio_await (aio_sleep (LONG_SLEEP), &b->error))
@@ -374,29 +350,23 @@ test_cancel_after_wakeup (Fixture       *f,
   for (stepped = 0; stepped < 2; stepped++)
     {
       AioTask *target, *resolver;
-      GError *error = NULL;
       Body t, r;
 
       log_reset ();
       body_init (&t, f, "t");
       t.future = aio_future_new_for_loop (f->loop);
-      if (stepped)
-        target = create_stepped (f, wait_future_then_sleep_step, &t);
-      else
-        target = create_task (f, wait_future_then_sleep_body, &t);
+      target = create_either (f, stepped, wait_future_then_sleep_body,
+                              wait_future_then_sleep_step, &t);
       body_init (&r, f, "r");
       r.future = g_object_ref (t.future);
       r.task = target;
       resolver = create_task (f, resolve_and_cancel_body, &r);
 
-      g_assert_false (run (f, target, &error));
-      g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
-      g_clear_error (&error);
+      run_cancelled (f, target, NULL);
 
       g_assert_cmpstr (log_str (), ==, "t:wait r:resolve r:cancel t:woke t:cancelled");
       g_assert_cmpint (t.value, ==, 1);
-      g_assert_error (t.error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
-      g_assert_cmpstr (t.error->message, ==, "late");
+      assert_cancelled (t.error, "late");
       g_assert_true (aio_future_is_cancelled (AIO_FUTURE (target)));
       g_assert_cmpuint (t.destroyed, ==, 1);
 
@@ -503,7 +473,6 @@ test_cancel_twice (Fixture       *f,
                    gconstpointer  data)
 {
   AioTask *target, *canceller;
-  GError *error = NULL;
   Body t, c;
 
   g_test_summary ("asyncio: every cancel() counts (cancelling() == 2 after "
@@ -516,12 +485,9 @@ test_cancel_twice (Fixture       *f,
   c.task = target;
   canceller = create_task (f, cancel_twice_canceller, &c);
 
-  g_assert_false (run (f, target, &error));
-  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
-  g_clear_error (&error);
+  run_cancelled (f, target, NULL);
   g_assert_cmpstr (log_str (), ==, "c:cancel2 t:cancelled t:yielded");
-  g_assert_error (t.error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
-  g_assert_cmpstr (t.error->message, ==, "two");
+  assert_cancelled (t.error, "two");
   g_assert_cmpuint (aio_task_cancelling (target), ==, 2);
   g_assert_true (aio_future_is_cancelled (AIO_FUTURE (target)));
 
@@ -609,16 +575,8 @@ test_cancel_uncancel (Fixture       *f,
       GError *error = NULL;
       Body t, c;
 
-      log_reset ();
-      body_init (&t, f, "t");
-      if (stepped)
-        target = create_stepped (f, uncancel_step, &t);
-      else
-        target = create_task (f, uncancel_body, &t);
-      body_init (&c, f, "c");
-      c.task = target;
-      c.message = "stop";
-      canceller = create_task (f, cancel_body, &c);
+      target = start_cancelled (f, stepped, uncancel_body, uncancel_step,
+                                &t, &c, &canceller);
 
       g_assert_true (run (f, target, &error));
       g_assert_no_error (error);
@@ -655,9 +613,7 @@ test_cancel_caught_return (Fixture       *f,
 
   body_init (&t, f, "t");
   target = create_task (f, caught_return_body, &t);
-  body_init (&c, f, "c");
-  c.task = target;
-  canceller = create_task (f, cancel_body, &c);
+  canceller = create_canceller (f, &c, target, NULL);
 
   g_assert_true (run (f, target, NULL));
   g_assert_error (t.error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
@@ -691,7 +647,6 @@ test_cancel_await_cancelled_task (Fixture       *f,
                                   gconstpointer  data)
 {
   AioTask *target, *waiter, *canceller;
-  GError *error = NULL;
   Body t, w, c;
 
   g_test_summary ("asyncio: awaiting a task that gets cancelled raises "
@@ -703,14 +658,9 @@ test_cancel_await_cancelled_task (Fixture       *f,
   body_init (&w, f, "w");
   w.task = target;
   waiter = create_task (f, await_cancelled_body, &w);
-  body_init (&c, f, "c");
-  c.task = target;
-  c.message = "bye";
-  canceller = create_task (f, cancel_body, &c);
+  canceller = create_canceller (f, &c, target, "bye");
 
-  g_assert_false (run (f, waiter, &error));
-  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
-  g_clear_error (&error);
+  run_cancelled (f, waiter, NULL);
   g_assert_cmpstr (log_str (), ==, "t:wait w:await c:cancel t:error w:error");
   g_assert_error (w.error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
   g_assert_true (aio_future_is_cancelled (AIO_FUTURE (target)));

@@ -47,7 +47,6 @@ test_cancel_cancellable (Fixture       *f,
 {
   AioTask *target, *canceller;
   GCancellable *cancellable;
-  GError *error = NULL;
   Body t, c;
 
   g_test_summary ("asyncio's cancel() reaches the I/O the coroutine waits on; "
@@ -64,9 +63,7 @@ test_cancel_cancellable (Fixture       *f,
   g_assert_false (g_cancellable_is_cancelled (cancellable));
   g_assert_true (aio_task_cancel (target, "stop"));
   g_assert_true (g_cancellable_is_cancelled (cancellable));
-  g_assert_false (run (f, target, &error));
-  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
-  g_clear_error (&error);
+  run_cancelled (f, target, NULL);
   g_assert_error (t.error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
   g_assert_finalize_object (target);
   body_clear (&t);
@@ -76,9 +73,7 @@ test_cancel_cancellable (Fixture       *f,
   target = create_task (f, log_body, &t);
   g_assert_true (aio_task_cancel (target, NULL));
   g_assert_true (g_cancellable_is_cancelled (aio_task_get_cancellable (target)));
-  g_assert_false (run (f, target, &error));
-  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
-  g_clear_error (&error);
+  run_cancelled (f, target, NULL);
   g_assert_cmpuint (t.runs, ==, 0);
   g_assert_finalize_object (target);
 
@@ -89,9 +84,7 @@ test_cancel_cancellable (Fixture       *f,
   body_init (&c, f, "c");
   c.task = target;
   canceller = create_task (f, cancel_through_cancellable_body, &c);
-  g_assert_false (run (f, target, &error));
-  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
-  g_clear_error (&error);
+  run_cancelled (f, target, NULL);
   g_assert_cmpstr (log_str (), ==, "t:wait c:cancel t:error");
   g_assert_error (t.error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
   g_assert_true (aio_future_is_cancelled (t.sleep));
@@ -108,6 +101,14 @@ cancel_in_thread (gpointer data)
   return NULL;
 }
 
+/* Runs @func in a thread of its own, to its end. */
+static void
+run_in_thread (GThreadFunc func,
+               gpointer    data)
+{
+  g_thread_join (g_thread_new ("canceller", func, data));
+}
+
 static void
 record_thread (AioFuture *future,
                gpointer   user_data)
@@ -115,6 +116,38 @@ record_thread (AioFuture *future,
   Body *b = user_data;
 
   b->thread = g_thread_self ();
+}
+
+/* The fiber or the stepped form of a body on @t, tagged "t", whose task
+ * records in t->thread the thread its done callbacks run in. */
+static AioTask *
+create_watched (Fixture     *f,
+                gboolean     stepped,
+                AioTaskFunc  func,
+                AioStepFunc  step,
+                Body        *t)
+{
+  AioTask *task;
+
+  body_init (t, f, "t");
+  task = create_either (f, stepped, func, step, t);
+  aio_future_add_done_callback (AIO_FUTURE (task), record_thread, t, NULL);
+  return task;
+}
+
+/* Checks that the body of @target, cancelled from another thread, saw the
+ * cancellation, and that it and @target's done callbacks ran in the
+ * loop's thread, this one. */
+static void
+assert_cancelled_in_loop (Fixture *f,
+                          AioTask *target,
+                          Body    *t)
+{
+  g_assert_error (t->error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+  g_assert_cmpuint (aio_task_cancelling (target), ==, 1);
+  run_sleep (f, 0);
+  g_assert_true (t->seen_in == g_thread_self ());
+  g_assert_true (t->thread == g_thread_self ());
 }
 
 static void
@@ -138,11 +171,8 @@ static void
 test_cancel_thread (Fixture       *f,
                     gconstpointer  data)
 {
-  GThread *self = g_thread_self ();
   GCancellable *cancellable;
-  GError *error = NULL;
   AioTask *target;
-  GThread *thread;
   Body t;
 
   g_test_summary ("asyncio: call_soon_threadsafe(task.cancel) from another "
@@ -151,44 +181,27 @@ test_cancel_thread (Fixture       *f,
                   "changes in the loop's thread");
 
   /* Loop idle: the request waits in the inbox, nothing changes yet. */
-  body_init (&t, f, "t");
-  target = create_task (f, wait_long_body, &t);
-  aio_future_add_done_callback (AIO_FUTURE (target), record_thread, &t, NULL);
+  target = create_watched (f, FALSE, wait_long_body, NULL, &t);
   run_sleep (f, 0);
   cancellable = aio_task_get_cancellable (target);
-  thread = g_thread_new ("canceller", cancel_in_thread, cancellable);
-  g_thread_join (thread);
+  run_in_thread (cancel_in_thread, cancellable);
   g_assert_true (g_cancellable_is_cancelled (cancellable));
   g_assert_cmpuint (aio_task_cancelling (target), ==, 0);
   g_assert_false (aio_future_is_done (t.sleep));
   g_assert_false (aio_future_is_done (AIO_FUTURE (target)));
 
-  g_assert_false (run (f, target, &error));
-  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
-  g_clear_error (&error);
-  g_assert_error (t.error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+  run_cancelled (f, target, NULL);
   g_assert_true (aio_future_is_cancelled (t.sleep));
-  g_assert_cmpuint (aio_task_cancelling (target), ==, 1);
-  run_sleep (f, 0);
-  g_assert_true (t.seen_in == self);
-  g_assert_true (t.thread == self);
+  assert_cancelled_in_loop (f, target, &t);
   g_assert_finalize_object (target);
   body_clear (&t);
 
   /* Loop running: the thread cancels while the task waits. */
   log_reset ();
-  body_init (&t, f, "t");
-  target = create_task (f, thread_cancel_body, &t);
-  aio_future_add_done_callback (AIO_FUTURE (target), record_thread, &t, NULL);
-  g_assert_false (run (f, target, &error));
-  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
-  g_clear_error (&error);
+  target = create_watched (f, FALSE, thread_cancel_body, NULL, &t);
+  run_cancelled (f, target, NULL);
   g_assert_cmpstr (log_str (), ==, "t:wait t:error");
-  g_assert_error (t.error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
-  g_assert_cmpuint (aio_task_cancelling (target), ==, 1);
-  run_sleep (f, 0);
-  g_assert_true (t.seen_in == self);
-  g_assert_true (t.thread == self);
+  assert_cancelled_in_loop (f, target, &t);
   g_assert_finalize_object (target);
   body_clear (&t);
 }
@@ -285,45 +298,30 @@ test_cancel_from_thread (Fixture       *f,
       AioTask *target, *canceller;
       AioFuture *bounded;
       GError *error = NULL;
-      GThread *thread;
       Body t, c;
 
       /* Loop idle: the request waits in the inbox, nothing changes yet. */
       log_reset ();
-      body_init (&t, f, "t");
-      if (stepped)
-        target = create_stepped (f, hour_sleep_step, &t);
-      else
-        target = create_task (f, hour_sleep_body, &t);
-      aio_future_add_done_callback (AIO_FUTURE (target), record_thread, &t, NULL);
+      target = create_watched (f, stepped, hour_sleep_body, hour_sleep_step, &t);
       run_sleep (f, 0);
       g_assert_cmpstr (log_str (), ==, "t:wait");
 
       tc.task = target;
-      thread = g_thread_new ("canceller", task_cancel_in_thread, &tc);
-      g_thread_join (thread);
+      run_in_thread (task_cancel_in_thread, &tc);
       g_assert_true (tc.ret);
       g_assert_cmpuint (aio_task_cancelling (target), ==, 0);
       g_assert_false (aio_future_is_done (AIO_FUTURE (target)));
 
       /* The loop's next round delivers it: no waiting for the hour. */
       bounded = aio_wait_for (g_object_ref (AIO_FUTURE (target)), 20.0);
-      g_assert_false (run (f, bounded, &error));
-      g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
-      g_assert_cmpstr (error->message, ==, "from a thread");
-      g_clear_error (&error);
+      run_cancelled (f, bounded, "from a thread");
       g_object_unref (bounded);
       g_assert_cmpstr (log_str (), ==, "t:wait t:error");
-      g_assert_error (t.error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
-      g_assert_cmpuint (aio_task_cancelling (target), ==, 1);
       g_assert_true (g_cancellable_is_cancelled (aio_task_get_cancellable (target)));
-      run_sleep (f, 0);
-      g_assert_true (t.seen_in == self);
-      g_assert_true (t.thread == self);
+      assert_cancelled_in_loop (f, target, &t);
 
       /* Done: FALSE from any thread, and nothing changes. */
-      thread = g_thread_new ("canceller", task_cancel_in_thread, &tc);
-      g_thread_join (thread);
+      run_in_thread (task_cancel_in_thread, &tc);
       g_assert_false (tc.ret);
       g_assert_cmpuint (aio_task_cancelling (target), ==, 1);
       g_assert_finalize_object (target);
@@ -332,10 +330,7 @@ test_cancel_from_thread (Fixture       *f,
       /* Loop running: the thread cancels while the loop waits for it. */
       log_reset ();
       body_init (&t, f, "t");
-      if (stepped)
-        target = create_stepped (f, hour_sleep_step, &t);
-      else
-        target = create_task (f, hour_sleep_body, &t);
+      target = create_either (f, stepped, hour_sleep_body, hour_sleep_step, &t);
       run_sleep (f, 0);
       body_init (&c, f, "c");
       c.task = target;
@@ -343,8 +338,7 @@ test_cancel_from_thread (Fixture       *f,
       g_assert_true (run (f, canceller, &error));
       g_assert_no_error (error);
       g_assert_true (c.flag);
-      g_assert_error (c.error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
-      g_assert_cmpstr (c.error->message, ==, "from a thread");
+      assert_cancelled (c.error, "from a thread");
       g_assert_true (aio_future_is_cancelled (AIO_FUTURE (target)));
       g_assert_cmpstr (log_str (), ==, "t:wait t:error");
       g_assert_true (t.seen_in == self);

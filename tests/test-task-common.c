@@ -120,25 +120,69 @@ body_destroyed (gpointer data)
 }
 
 AioTask *
-create_task (Fixture     *f,
-             AioTaskFunc  func,
-             Body        *b)
+create_either (Fixture     *f,
+               gboolean     stepped,
+               AioTaskFunc  func,
+               AioStepFunc  step,
+               Body        *b)
 {
-  AioTask *task = aio_loop_create_task (f->loop, func, b, body_destroyed);
+  AioTask *task;
 
+  if (stepped)
+    task = aio_loop_create_stepped_task (f->loop, step, b, body_destroyed);
+  else
+    task = aio_loop_create_task (f->loop, func, b, body_destroyed);
   g_assert_true (AIO_IS_TASK (task));
   return task;
 }
 
 AioTask *
+create_task (Fixture     *f,
+             AioTaskFunc  func,
+             Body        *b)
+{
+  return create_either (f, FALSE, func, NULL, b);
+}
+
+AioTask *
 create_stepped (Fixture     *f,
-                AioStepFunc  func,
+                AioStepFunc  step,
                 Body        *b)
 {
-  AioTask *task = aio_loop_create_stepped_task (f->loop, func, b, body_destroyed);
+  return create_either (f, TRUE, NULL, step, b);
+}
 
-  g_assert_true (AIO_IS_TASK (task));
-  return task;
+AioTask *
+create_canceller (Fixture    *f,
+                  Body       *c,
+                  AioTask    *target,
+                  const char *message)
+{
+  body_init (c, f, "c");
+  c->task = target;
+  c->message = message;
+  return create_task (f, cancel_body, c);
+}
+
+void
+assert_cancelled (const GError *error,
+                  const char   *message)
+{
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+  if (message != NULL && error != NULL)
+    g_assert_cmpstr (error->message, ==, message);
+}
+
+void
+run_cancelled (Fixture    *f,
+               gpointer    future,
+               const char *message)
+{
+  GError *error = NULL;
+
+  g_assert_false (run (f, future, &error));
+  assert_cancelled (error, message);
+  g_clear_error (&error);
 }
 
 void
@@ -180,10 +224,7 @@ log_step (AioTask   *task,
           AioFuture *completed,
           gpointer   user_data)
 {
-  Body *b = user_data;
-
-  b->runs++;
-  log_event ("%s", b->tag);
+  log_body (task, user_data);
   return NULL;
 }
 

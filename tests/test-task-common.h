@@ -99,6 +99,29 @@ AioTask *create_stepped (Fixture     *f,
                          AioStepFunc  func,
                          Body        *b);
 
+/* The fiber form (@func) or the stepped form (@step) of one body, as
+ * @stepped says: the tests that check both run once with each. */
+AioTask *create_either  (Fixture     *f,
+                         gboolean     stepped,
+                         AioTaskFunc  func,
+                         AioStepFunc  step,
+                         Body        *b);
+/* A task on @c that cancels @target with @message (cancel_body()). */
+AioTask *create_canceller (Fixture    *f,
+                           Body       *c,
+                           AioTask    *target,
+                           const char *message);
+
+/* Asserts that @error is a cancellation that carries @message (any
+ * message if NULL). */
+void assert_cancelled (const GError *error,
+                       const char   *message);
+/* Runs the loop until @future is done, and asserts that it ended
+ * cancelled with @message (any message if NULL). */
+void run_cancelled    (Fixture      *f,
+                       gpointer      future,
+                       const char   *message);
+
 /* A destroy notify that counts in the guint it is given. */
 void count_destroy (gpointer data);
 
