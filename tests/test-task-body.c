@@ -202,23 +202,18 @@ return_twice_body (AioTask  *task,
   b->runs++;
   aio_task_return_int64 (task, 1);
 
-  g_test_expect_message (G_LOG_DOMAIN, G_LOG_LEVEL_CRITICAL, "*returned already*");
-  aio_task_return_int64 (task, 2);
-  g_test_assert_expected_messages ();
+  EXPECT_CRITICAL ("*returned already*", aio_task_return_int64 (task, 2));
 
   /* A refused value is freed right away, not leaked. */
-  g_test_expect_message (G_LOG_DOMAIN, G_LOG_LEVEL_CRITICAL, "*returned already*");
-  aio_task_return_pointer (task, counted_new (&b->freed), counted_free);
-  g_test_assert_expected_messages ();
+  EXPECT_CRITICAL ("*returned already*",
+                   aio_task_return_pointer (task, counted_new (&b->freed), counted_free));
   g_assert_cmpuint (b->freed, ==, 1);
 
-  g_test_expect_message (G_LOG_DOMAIN, G_LOG_LEVEL_CRITICAL, "*returned already*");
-  aio_task_return_error (task, g_error_new_literal (G_IO_ERROR, G_IO_ERROR_FAILED, "late"));
-  g_test_assert_expected_messages ();
+  EXPECT_CRITICAL ("*returned already*",
+                   aio_task_return_error (task, g_error_new_literal (G_IO_ERROR, G_IO_ERROR_FAILED,
+                                                                     "late")));
 
-  g_test_expect_message (G_LOG_DOMAIN, G_LOG_LEVEL_CRITICAL, "*returned already*");
-  aio_task_return_string (task, "late");
-  g_test_assert_expected_messages ();
+  EXPECT_CRITICAL ("*returned already*", aio_task_return_string (task, "late"));
 }
 
 static void
@@ -435,61 +430,49 @@ test_bad_input (Fixture       *f,
                   "NULL body or loop, a closed loop (the data is still "
                   "freed), NULL task, returning a fiber task from outside");
 
-  g_test_expect_message (G_LOG_DOMAIN, G_LOG_LEVEL_CRITICAL, "*AIO_IS_LOOP*");
-  g_assert_null (aio_loop_create_task (NULL, log_body, NULL, NULL));
-  g_test_assert_expected_messages ();
-  g_test_expect_message (G_LOG_DOMAIN, G_LOG_LEVEL_CRITICAL, "*func != NULL*");
-  g_assert_null (aio_loop_create_task (f->loop, NULL, NULL, NULL));
-  g_test_assert_expected_messages ();
-  g_test_expect_message (G_LOG_DOMAIN, G_LOG_LEVEL_CRITICAL, "*AIO_IS_LOOP*");
-  g_assert_null (aio_loop_create_stepped_task (NULL, log_step, NULL, NULL));
-  g_test_assert_expected_messages ();
-  g_test_expect_message (G_LOG_DOMAIN, G_LOG_LEVEL_CRITICAL, "*func != NULL*");
-  g_assert_null (aio_loop_create_stepped_task (f->loop, NULL, NULL, NULL));
-  g_test_assert_expected_messages ();
-  g_test_expect_message (G_LOG_DOMAIN, G_LOG_LEVEL_CRITICAL, "*func != NULL*");
-  g_assert_null (aio_create_task (NULL, NULL, NULL));
-  g_test_assert_expected_messages ();
-  g_test_expect_message (G_LOG_DOMAIN, G_LOG_LEVEL_CRITICAL, "*func != NULL*");
-  g_assert_null (aio_create_stepped_task (NULL, NULL, NULL));
-  g_test_assert_expected_messages ();
+  EXPECT_CRITICAL ("*AIO_IS_LOOP*",
+                   g_assert_null (aio_loop_create_task (NULL, log_body, NULL, NULL)));
+  EXPECT_CRITICAL ("*func != NULL*",
+                   g_assert_null (aio_loop_create_task (f->loop, NULL, NULL, NULL)));
+  EXPECT_CRITICAL ("*AIO_IS_LOOP*",
+                   g_assert_null (aio_loop_create_stepped_task (NULL, log_step, NULL, NULL)));
+  EXPECT_CRITICAL ("*func != NULL*",
+                   g_assert_null (aio_loop_create_stepped_task (f->loop, NULL, NULL, NULL)));
+  EXPECT_CRITICAL ("*func != NULL*",
+                   g_assert_null (aio_create_task (NULL, NULL, NULL)));
+  EXPECT_CRITICAL ("*func != NULL*",
+                   g_assert_null (aio_create_stepped_task (NULL, NULL, NULL)));
 
-  g_test_expect_message (G_LOG_DOMAIN, G_LOG_LEVEL_CRITICAL, "*AIO_IS_TASK*");
-  g_assert_false (aio_task_cancel (NULL, NULL));
-  g_test_assert_expected_messages ();
-  g_test_expect_message (G_LOG_DOMAIN, G_LOG_LEVEL_CRITICAL, "*AIO_IS_TASK*");
-  g_assert_cmpuint (aio_task_cancelling (NULL), ==, 0);
-  g_test_assert_expected_messages ();
-  g_test_expect_message (G_LOG_DOMAIN, G_LOG_LEVEL_CRITICAL, "*AIO_IS_TASK*");
-  g_assert_cmpuint (aio_task_uncancel (NULL), ==, 0);
-  g_test_assert_expected_messages ();
-  g_test_expect_message (G_LOG_DOMAIN, G_LOG_LEVEL_CRITICAL, "*AIO_IS_TASK*");
-  g_assert_null (aio_task_get_cancellable (NULL));
-  g_test_assert_expected_messages ();
-  g_test_expect_message (G_LOG_DOMAIN, G_LOG_LEVEL_CRITICAL, "*AIO_IS_FUTURE*");
-  g_assert_false (aio_await (NULL, &error));
-  g_test_assert_expected_messages ();
+  EXPECT_CRITICAL ("*AIO_IS_TASK*",
+                   g_assert_false (aio_task_cancel (NULL, NULL)));
+  EXPECT_CRITICAL ("*AIO_IS_TASK*",
+                   g_assert_cmpuint (aio_task_cancelling (NULL), ==, 0));
+  EXPECT_CRITICAL ("*AIO_IS_TASK*",
+                   g_assert_cmpuint (aio_task_uncancel (NULL), ==, 0));
+  EXPECT_CRITICAL ("*AIO_IS_TASK*",
+                   g_assert_null (aio_task_get_cancellable (NULL)));
+  EXPECT_CRITICAL ("*AIO_IS_FUTURE*",
+                   g_assert_false (aio_await (NULL, &error)));
   g_assert_no_error (error);
 
   /* A closed loop runs nothing more; the data given is freed anyway. */
   closed = aio_loop_new ();
   aio_loop_close (closed);
-  g_test_expect_message (G_LOG_DOMAIN, G_LOG_LEVEL_CRITICAL, "*closed loop*");
-  g_assert_null (aio_loop_create_task (closed, log_body, &destroyed, count_destroy));
-  g_test_assert_expected_messages ();
+  EXPECT_CRITICAL ("*closed loop*",
+                   g_assert_null (aio_loop_create_task (closed, log_body,
+                                                        &destroyed, aio_test_count)));
   g_assert_cmpuint (destroyed, ==, 1);
-  g_test_expect_message (G_LOG_DOMAIN, G_LOG_LEVEL_CRITICAL, "*closed loop*");
-  g_assert_null (aio_loop_create_stepped_task (closed, log_step, &destroyed, count_destroy));
-  g_test_assert_expected_messages ();
+  EXPECT_CRITICAL ("*closed loop*",
+                   g_assert_null (aio_loop_create_stepped_task (closed, log_step,
+                                                                &destroyed, aio_test_count)));
   g_assert_cmpuint (destroyed, ==, 2);
   g_assert_finalize_object (closed);
 
   /* A fiber task returns from its own body only; the value is freed. */
   body_init (&b, f, "t");
   task = create_task (f, log_body, &b);
-  g_test_expect_message (G_LOG_DOMAIN, G_LOG_LEVEL_CRITICAL, "*own body only*");
-  aio_task_return_pointer (task, counted_new (&freed), counted_free);
-  g_test_assert_expected_messages ();
+  EXPECT_CRITICAL ("*own body only*",
+                   aio_task_return_pointer (task, counted_new (&freed), counted_free));
   g_assert_cmpuint (freed, ==, 1);
   g_assert_false (aio_future_is_done (AIO_FUTURE (task)));
   g_assert_true (run (f, task, NULL));

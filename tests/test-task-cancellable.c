@@ -101,14 +101,6 @@ cancel_in_thread (gpointer data)
   return NULL;
 }
 
-/* Runs @func in a thread of its own, to its end. */
-static void
-run_in_thread (GThreadFunc func,
-               gpointer    data)
-{
-  g_thread_join (g_thread_new ("canceller", func, data));
-}
-
 static void
 record_thread (AioFuture *future,
                gpointer   user_data)
@@ -184,7 +176,7 @@ test_cancel_thread (Fixture       *f,
   target = create_watched (f, FALSE, wait_long_body, NULL, &t);
   run_sleep (f, 0);
   cancellable = aio_task_get_cancellable (target);
-  run_in_thread (cancel_in_thread, cancellable);
+  aio_test_run_in_thread (cancel_in_thread, cancellable);
   g_assert_true (g_cancellable_is_cancelled (cancellable));
   g_assert_cmpuint (aio_task_cancelling (target), ==, 0);
   g_assert_false (aio_future_is_done (t.sleep));
@@ -307,7 +299,7 @@ test_cancel_from_thread (Fixture       *f,
       g_assert_cmpstr (log_str (), ==, "t:wait");
 
       tc.task = target;
-      run_in_thread (task_cancel_in_thread, &tc);
+      aio_test_run_in_thread (task_cancel_in_thread, &tc);
       g_assert_true (tc.ret);
       g_assert_cmpuint (aio_task_cancelling (target), ==, 0);
       g_assert_false (aio_future_is_done (AIO_FUTURE (target)));
@@ -321,7 +313,7 @@ test_cancel_from_thread (Fixture       *f,
       assert_cancelled_in_loop (f, target, &t);
 
       /* Done: FALSE from any thread, and nothing changes. */
-      run_in_thread (task_cancel_in_thread, &tc);
+      aio_test_run_in_thread (task_cancel_in_thread, &tc);
       g_assert_false (tc.ret);
       g_assert_cmpuint (aio_task_cancelling (target), ==, 1);
       g_assert_finalize_object (target);

@@ -6,7 +6,6 @@
 #include "config.h"
 
 #include <string.h>
-#include <sys/resource.h>
 
 #include "test-task-common.h"
 
@@ -85,14 +84,6 @@ run_sleep (Fixture *f,
   g_assert_true (aio_loop_run_until_complete (f->loop, sleep, &error));
   g_assert_no_error (error);
   g_object_unref (sleep);
-}
-
-void
-no_core_dumps (void)
-{
-  struct rlimit limit = { 0, 0 };
-
-  setrlimit (RLIMIT_CORE, &limit);
 }
 
 void
@@ -183,12 +174,6 @@ run_cancelled (Fixture    *f,
   g_assert_false (run (f, future, &error));
   assert_cancelled (error, message);
   g_clear_error (&error);
-}
-
-void
-count_destroy (gpointer data)
-{
-  (*(guint *) data)++;
 }
 
 Counted *

@@ -56,9 +56,6 @@ gboolean run       (Fixture  *f,
 void     run_sleep (Fixture  *f,
                     gdouble   seconds);
 
-/* For the tests that crash a child on purpose. */
-void     no_core_dumps (void);
-
 /* ---- bodies -------------------------------------------------------------- */
 
 /* What a body sees and does, shared with the test that runs it.  It lives
@@ -121,9 +118,6 @@ void assert_cancelled (const GError *error,
 void run_cancelled    (Fixture      *f,
                        gpointer      future,
                        const char   *message);
-
-/* A destroy notify that counts in the guint it is given. */
-void count_destroy (gpointer data);
 
 /* A heap value whose destroy notify counts. */
 typedef struct

@@ -21,12 +21,6 @@
 #include "aio-fiber-private.h"
 #include "aio-loop-private.h"
 
-#ifdef HAVE_VALGRIND_H
-#include <valgrind/valgrind.h>
-#else
-#define RUNNING_ON_VALGRIND 0
-#endif
-
 #include "test-task-common.h"
 
 /* ---- introspection ------------------------------------------------------- */
@@ -341,15 +335,6 @@ test_kept_alive (Fixture       *f,
   body_clear (&b);
 }
 
-/* The fiber back end's per-thread pool bound (aio-fiber.c). */
-#define FIBER_POOL_MAX 256
-
-static guint
-live_stacks (void)
-{
-  return aio_fiber_get_n_guarded_stacks () + aio_fiber_get_n_slab_stacks ();
-}
-
 static void
 test_destroyed_pending (Fixture       *f,
                         gconstpointer  data)
@@ -363,7 +348,7 @@ test_destroyed_pending (Fixture       *f,
                   "logged when a loop is closed with a task still suspended "
                   "(or never started); nothing of it leaks");
 
-  before = live_stacks ();
+  before = aio_test_live_stacks ();
   body_init (&a_b, f, "a");
   a = create_task (f, wait_long_body, &a_b);
   run_sleep (f, 0);
@@ -394,10 +379,13 @@ test_destroyed_pending (Fixture       *f,
   g_assert_cmpuint (b_b.destroyed, ==, 1);
   g_assert_cmpuint (b_b.runs, ==, 0);
   /* The suspended fiber's stack went back. */
-  g_assert_cmpuint (live_stacks (), <=, MAX (before, 1));
+  g_assert_cmpuint (aio_test_live_stacks (), <=, MAX (before, 1));
 }
 
 /* ---- very many tasks ----------------------------------------------------- */
+
+/* The fiber back end's per-thread pool bound (aio-fiber-stack.c). */
+#define FIBER_POOL_MAX 256
 
 typedef struct
 {
@@ -456,7 +444,7 @@ test_many (Fixture       *f,
   state.remaining = n;
   many = &state;
   tasks = g_new (AioTask *, n);
-  before = live_stacks ();
+  before = aio_test_live_stacks ();
   start = g_get_monotonic_time ();
 
   for (i = 0; i < n; i++)
@@ -469,7 +457,7 @@ test_many (Fixture       *f,
   for (i = 0; i < 100000 && state.suspended < n; i++)
     g_main_context_iteration (aio_loop_get_context (f->loop), FALSE);
   g_assert_cmpuint (state.suspended, ==, n);
-  g_assert_cmpuint (live_stacks (), >=, n);
+  g_assert_cmpuint (aio_test_live_stacks (), >=, n);
   g_test_message ("%u tasks suspended after %.3f s: %u guarded stacks, %u slab stacks",
                   n, (g_get_monotonic_time () - start) / 1e6,
                   aio_fiber_get_n_guarded_stacks (), aio_fiber_get_n_slab_stacks ());
@@ -490,7 +478,7 @@ test_many (Fixture       *f,
   many = NULL;
 
   /* Stacks went back: only the per-thread pool is left. */
-  g_assert_cmpuint (live_stacks (), <=, MAX (before, FIBER_POOL_MAX));
+  g_assert_cmpuint (aio_test_live_stacks (), <=, MAX (before, FIBER_POOL_MAX));
   g_test_message ("all %u finished after %.3f s", n, (g_get_monotonic_time () - start) / 1e6);
 
   g_assert_finalize_object (state.gate);
@@ -566,7 +554,7 @@ test_stack_size_loop (Fixture       *f,
       return;
     }
 
-  no_core_dumps ();
+  aio_test_no_core_dumps ();
   aio_loop_set_stack_size (f->loop, 32 * 1024);
   task = aio_loop_create_task (f->loop, deep_body, NULL, NULL);
   run (f, task, NULL);
@@ -578,9 +566,7 @@ static void
 stack_size_started_body (AioTask  *task,
                          gpointer  user_data)
 {
-  g_test_expect_message (G_LOG_DOMAIN, G_LOG_LEVEL_CRITICAL, "*started*");
-  aio_task_set_stack_size (task, 64 * 1024);
-  g_test_assert_expected_messages ();
+  EXPECT_CRITICAL ("*started*", aio_task_set_stack_size (task, 64 * 1024));
   g_assert_cmpuint (aio_task_get_stack_size (task), ==, 0);
 }
 
@@ -597,9 +583,7 @@ test_stack_size_after_start (Fixture       *f,
   task = aio_loop_create_task (f->loop, stack_size_started_body, NULL, NULL);
   g_assert_true (run (f, task, NULL));
 
-  g_test_expect_message (G_LOG_DOMAIN, G_LOG_LEVEL_CRITICAL, "*started*");
-  aio_task_set_stack_size (task, 64 * 1024);
-  g_test_assert_expected_messages ();
+  EXPECT_CRITICAL ("*started*", aio_task_set_stack_size (task, 64 * 1024));
   g_assert_cmpuint (aio_task_get_stack_size (task), ==, 0);
   g_assert_finalize_object (task);
 }

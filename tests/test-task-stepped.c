@@ -212,7 +212,7 @@ test_stepped_complete_before_start (Fixture       *f,
       return;
     }
 
-  no_core_dumps ();
+  aio_test_no_core_dumps ();
   body_init (&b, f, "t");
   task = create_stepped (f, log_step, &b);
   aio_task_return_int64 (task, 4);
