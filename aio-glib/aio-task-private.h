@@ -14,4 +14,11 @@ G_BEGIN_DECLS
  * for had completed before the request, and the body got that outcome). */
 gboolean _aio_task_cancel_is_pending (AioTask *task);
 
+/* Waits for @future (taking it) from the running task's fiber body (see
+ * aio-await.c).  Returns it, done and resolved, or NULL with @error set:
+ * when called from anywhere else, when the task was cancelled meanwhile,
+ * or when @future was not resolved. */
+AioFuture *_aio_task_await             (AioFuture  *future,
+                                        GError    **error);
+
 G_END_DECLS
