@@ -209,7 +209,7 @@ gpointer
 aio_await_pointer (AioFuture  *future,
                    GError    **error)
 {
-  gpointer value = NULL;
+  gpointer value;
 
   g_return_val_if_fail (AIO_IS_FUTURE (future), NULL);
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
@@ -217,32 +217,7 @@ aio_await_pointer (AioFuture  *future,
   if ((future = _aio_task_await (future, error)) == NULL)
     return NULL;
 
-  switch ((AioValueType) future->value_type)
-    {
-    case AIO_VALUE_POINTER:
-      /* A pointer outcome copied by a combinator is borrowed from the
-       * future it came from, which the copy keeps alive as its
-       * "aio-outcome-owner": take it from every link of that chain, so
-       * that exactly one party, the caller, frees it. */
-      value = future->value.p;
-      for (AioFuture *owner = future; owner != NULL;
-           owner = ((GObject *) owner)->qdata == NULL ? NULL :
-                   g_object_get_data ((GObject *) owner, "aio-outcome-owner"))
-        {
-          owner->value.p = NULL;
-          owner->value_destroy = NULL;
-        }
-      break;
-    case AIO_VALUE_STRING:
-    case AIO_VALUE_OBJECT:
-      value = g_steal_pointer (&future->value.p);
-      future->value_destroy = NULL;
-      break;
-    default:
-      value = aio_future_get_pointer (future, NULL);
-      break;
-    }
-
+  value = _aio_future_take_pointer (future);
   _aio_future_unref (future);
   return value;
 }

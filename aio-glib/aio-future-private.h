@@ -115,6 +115,11 @@ void      _aio_future_set_loop        (AioFuture      *future,
 /* Claims @future for completion.  Returns FALSE, without a critical, when
  * it is done (or being completed) already. */
 gboolean  _aio_future_try_claim       (AioFuture      *future);
+/* As _aio_future_try_claim(), with a critical naming @func when @future
+ * is done already, unless a cancellation claimed it: a late outcome of
+ * work that was cancelled is dropped quietly. */
+gboolean  _aio_future_claim_or_warn   (AioFuture      *future,
+                                       const char     *func);
 /* Publishes a claimed future's outcome and schedules its callbacks: in the
  * loop's ready queue from the loop's thread, through the inbox otherwise. */
 void      _aio_future_publish         (AioFuture      *future,
@@ -141,6 +146,9 @@ void      _aio_value_free             (AioValueType    type,
                                        GDestroyNotify  destroy);
 /* A new GValue holding a copy of @value, as a future holds one. */
 GValue   *_aio_value_copy             (const GValue   *value);
+/* Takes the pointer, string or object @future resolved with, for
+ * aio_await_pointer() (see aio-future-value.c). */
+gpointer  _aio_future_take_pointer    (AioFuture      *future);
 /* The value that the getter @func reads from @future: the one it resolved
  * with, of @type; all zeroes (FALSE, 0, NULL) when it resolved with none,
  * and, with a critical, when it holds another type, or, with @error set,
