@@ -138,7 +138,7 @@ measure (guint n_tasks)
    * two cores: 28 ticks/s, idle gaps of 0.75 s): the frame rate is 60/s
    * on a quiet one, and busy tasks used to leave 0 ticks and no idle at
    * all.  That the loop lets lower priorities run is tested exactly,
-   * without GTK and per task iteration, in test-loop. */
+   * without GTK and per task iteration, in test-loop-fairness. */
   g_assert_cmpfloat (ticks_per_second, >=, 10.0);
   g_assert_cmpuint (spin.idles, >=, 10);
   g_assert_cmpint (spin.max_idle_gap, <, G_USEC_PER_SEC);
