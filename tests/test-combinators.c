@@ -549,30 +549,21 @@ test_gather_bad_input (Fixture       *fixture,
   AioLoop *loop = fixture->loop;
   AioLoop *other = aio_loop_new ();
   AioFuture *futures[2] = { new_future (loop), NULL };
-  AioFuture *result;
 
   g_test_summary ("Programmer errors in gather() are criticals that change nothing");
 
-  g_test_expect_message ("Aio", G_LOG_LEVEL_CRITICAL, "*aio_gatherv*assertion*futures != NULL*");
-  result = aio_gatherv (NULL, 2, FALSE);
-  g_test_assert_expected_messages ();
-  g_assert_null (result);
+  EXPECT_CRITICAL ("*aio_gatherv*assertion*futures != NULL*",
+                   g_assert_null (aio_gatherv (NULL, 2, FALSE)));
 
-  g_test_expect_message ("Aio", G_LOG_LEVEL_CRITICAL, "*aio_gatherv*assertion*AIO_IS_FUTURE*");
-  result = aio_gatherv (futures, 2, FALSE);
-  g_test_assert_expected_messages ();
-  g_assert_null (result);
+  EXPECT_CRITICAL ("*aio_gatherv*assertion*AIO_IS_FUTURE*",
+                   g_assert_null (aio_gatherv (futures, 2, FALSE)));
 
-  g_test_expect_message ("Aio", G_LOG_LEVEL_CRITICAL, "*aio_gather_array*assertion*futures != NULL*");
-  result = aio_gather_array (NULL, FALSE);
-  g_test_assert_expected_messages ();
-  g_assert_null (result);
+  EXPECT_CRITICAL ("*aio_gather_array*assertion*futures != NULL*",
+                   g_assert_null (aio_gather_array (NULL, FALSE)));
 
   futures[1] = aio_future_new_for_loop (other);
-  g_test_expect_message ("Aio", G_LOG_LEVEL_CRITICAL, "*aio_gather*different loops*");
-  result = aio_gather (FALSE, futures[0], futures[1], NULL);
-  g_test_assert_expected_messages ();
-  g_assert_null (result);
+  EXPECT_CRITICAL ("*aio_gather*different loops*",
+                   g_assert_null (aio_gather (FALSE, futures[0], futures[1], NULL)));
 
   g_assert_finalize_object (futures[0]);
   g_assert_finalize_object (futures[1]);
@@ -803,43 +794,30 @@ test_wait_bad_input (Fixture       *fixture,
   AioLoop *loop = fixture->loop;
   g_autoptr(GPtrArray) empty = g_ptr_array_new ();
   g_autoptr(GPtrArray) futures = g_ptr_array_new_with_free_func (g_object_unref);
-  AioFuture *result;
 
   g_test_summary ("wait() of no futures (asyncio: ValueError), of NULL, or with a negative "
                   "or NaN timeout is a programmer error");
 
   g_ptr_array_add (futures, new_future (loop));
 
-  g_test_expect_message ("Aio", G_LOG_LEVEL_CRITICAL, "*aio_wait*assertion*futures->len > 0*");
-  result = aio_wait (empty, AIO_TIMEOUT_NONE, AIO_WAIT_ALL_COMPLETED);
-  g_test_assert_expected_messages ();
-  g_assert_null (result);
+  EXPECT_CRITICAL ("*aio_wait*assertion*futures->len > 0*",
+                   g_assert_null (aio_wait (empty, AIO_TIMEOUT_NONE, AIO_WAIT_ALL_COMPLETED)));
 
-  g_test_expect_message ("Aio", G_LOG_LEVEL_CRITICAL, "*aio_wait*assertion*futures != NULL*");
-  result = aio_wait (NULL, AIO_TIMEOUT_NONE, AIO_WAIT_ALL_COMPLETED);
-  g_test_assert_expected_messages ();
-  g_assert_null (result);
+  EXPECT_CRITICAL ("*aio_wait*assertion*futures != NULL*",
+                   g_assert_null (aio_wait (NULL, AIO_TIMEOUT_NONE, AIO_WAIT_ALL_COMPLETED)));
 
-  g_test_expect_message ("Aio", G_LOG_LEVEL_CRITICAL, "*aio_wait*assertion*timeout*");
-  result = aio_wait (futures, -1.0, AIO_WAIT_ALL_COMPLETED);
-  g_test_assert_expected_messages ();
-  g_assert_null (result);
+  EXPECT_CRITICAL ("*aio_wait*assertion*timeout*",
+                   g_assert_null (aio_wait (futures, -1.0, AIO_WAIT_ALL_COMPLETED)));
 
-  g_test_expect_message ("Aio", G_LOG_LEVEL_CRITICAL, "*aio_wait*assertion*timeout*");
-  result = aio_wait (futures, NAN, AIO_WAIT_ALL_COMPLETED);
-  g_test_assert_expected_messages ();
-  g_assert_null (result);
+  EXPECT_CRITICAL ("*aio_wait*assertion*timeout*",
+                   g_assert_null (aio_wait (futures, NAN, AIO_WAIT_ALL_COMPLETED)));
 
-  g_test_expect_message ("Aio", G_LOG_LEVEL_CRITICAL, "*aio_wait*assertion*return_when*");
-  result = aio_wait (futures, AIO_TIMEOUT_NONE, (AioWaitMode) 42);
-  g_test_assert_expected_messages ();
-  g_assert_null (result);
+  EXPECT_CRITICAL ("*aio_wait*assertion*return_when*",
+                   g_assert_null (aio_wait (futures, AIO_TIMEOUT_NONE, (AioWaitMode) 42)));
 
   g_ptr_array_add (futures, NULL);
-  g_test_expect_message ("Aio", G_LOG_LEVEL_CRITICAL, "*aio_wait*assertion*AIO_IS_FUTURE*");
-  result = aio_wait (futures, AIO_TIMEOUT_NONE, AIO_WAIT_ALL_COMPLETED);
-  g_test_assert_expected_messages ();
-  g_assert_null (result);
+  EXPECT_CRITICAL ("*aio_wait*assertion*AIO_IS_FUTURE*",
+                   g_assert_null (aio_wait (futures, AIO_TIMEOUT_NONE, AIO_WAIT_ALL_COMPLETED)));
   g_ptr_array_steal_index (futures, 1);
 
   g_assert_finalize_object (g_ptr_array_steal_index (futures, 0));
@@ -1032,25 +1010,16 @@ test_wait_for_bad_input (Fixture       *fixture,
 {
   AioLoop *loop = fixture->loop;
   AioFuture *inner = new_future (loop);
-  AioFuture *result;
 
   g_test_summary ("wait_for() of NULL or with a negative or NaN timeout is a programmer "
                   "error");
 
-  g_test_expect_message ("Aio", G_LOG_LEVEL_CRITICAL, "*aio_wait_for*assertion*AIO_IS_FUTURE*");
-  result = aio_wait_for (NULL, 1.0);
-  g_test_assert_expected_messages ();
-  g_assert_null (result);
+  EXPECT_CRITICAL ("*aio_wait_for*assertion*AIO_IS_FUTURE*",
+                   g_assert_null (aio_wait_for (NULL, 1.0)));
 
-  g_test_expect_message ("Aio", G_LOG_LEVEL_CRITICAL, "*aio_wait_for*assertion*timeout*");
-  result = aio_wait_for (inner, -0.5);
-  g_test_assert_expected_messages ();
-  g_assert_null (result);
+  EXPECT_CRITICAL ("*aio_wait_for*assertion*timeout*", g_assert_null (aio_wait_for (inner, -0.5)));
 
-  g_test_expect_message ("Aio", G_LOG_LEVEL_CRITICAL, "*aio_wait_for*assertion*timeout*");
-  result = aio_wait_for (inner, NAN);
-  g_test_assert_expected_messages ();
-  g_assert_null (result);
+  EXPECT_CRITICAL ("*aio_wait_for*assertion*timeout*", g_assert_null (aio_wait_for (inner, NAN)));
 
   g_assert_finalize_object (inner);
 }
@@ -1282,20 +1251,14 @@ test_as_completed_bad_input (Fixture       *fixture,
   g_test_summary ("as_completed() of NULL or with a negative or NaN timeout is a "
                   "programmer error; of nothing, it gives nothing");
 
-  g_test_expect_message ("Aio", G_LOG_LEVEL_CRITICAL, "*aio_as_completed*assertion*futures != NULL*");
-  result = aio_as_completed (NULL, AIO_TIMEOUT_NONE);
-  g_test_assert_expected_messages ();
-  g_assert_null (result);
+  EXPECT_CRITICAL ("*aio_as_completed*assertion*futures != NULL*",
+                   g_assert_null (aio_as_completed (NULL, AIO_TIMEOUT_NONE)));
 
-  g_test_expect_message ("Aio", G_LOG_LEVEL_CRITICAL, "*aio_as_completed*assertion*timeout*");
-  result = aio_as_completed (futures, -1.0);
-  g_test_assert_expected_messages ();
-  g_assert_null (result);
+  EXPECT_CRITICAL ("*aio_as_completed*assertion*timeout*",
+                   g_assert_null (aio_as_completed (futures, -1.0)));
 
-  g_test_expect_message ("Aio", G_LOG_LEVEL_CRITICAL, "*aio_as_completed*assertion*timeout*");
-  result = aio_as_completed (futures, NAN);
-  g_test_assert_expected_messages ();
-  g_assert_null (result);
+  EXPECT_CRITICAL ("*aio_as_completed*assertion*timeout*",
+                   g_assert_null (aio_as_completed (futures, NAN)));
 
   result = aio_as_completed (futures, 1.0);
   g_assert_nonnull (result);

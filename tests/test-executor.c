@@ -1092,42 +1092,27 @@ test_bad_input (Fixture       *f,
                 gconstpointer  data)
 {
   g_autoptr(AioThreadPoolExecutor) pool = aio_thread_pool_executor_new (1);
-  AioFuture *future;
 
   g_test_summary ("Programmer errors are criticals that return NULL and change nothing");
 
-  g_test_expect_message ("Aio", G_LOG_LEVEL_CRITICAL, "*func != NULL*");
-  future = aio_run_in_executor (NULL, NULL, NULL, NULL);
-  g_test_assert_expected_messages ();
-  g_assert_null (future);
+  EXPECT_CRITICAL ("*func != NULL*", g_assert_null (aio_run_in_executor (NULL, NULL, NULL, NULL)));
 
-  g_test_expect_message ("Aio", G_LOG_LEVEL_CRITICAL, "*func != NULL*");
-  future = aio_loop_run_in_executor (f->loop, AIO_EXECUTOR (pool), NULL, NULL, NULL);
-  g_test_assert_expected_messages ();
-  g_assert_null (future);
+  EXPECT_CRITICAL ("*func != NULL*",
+                   g_assert_null (aio_loop_run_in_executor (f->loop, AIO_EXECUTOR (pool), NULL, NULL, NULL)));
 
-  g_test_expect_message ("Aio", G_LOG_LEVEL_CRITICAL, "*AIO_IS_LOOP*");
-  future = aio_loop_run_in_executor (NULL, NULL, job_count, NULL, NULL);
-  g_test_assert_expected_messages ();
-  g_assert_null (future);
+  EXPECT_CRITICAL ("*AIO_IS_LOOP*",
+                   g_assert_null (aio_loop_run_in_executor (NULL, NULL, job_count, NULL, NULL)));
 
-  g_test_expect_message ("Aio", G_LOG_LEVEL_CRITICAL, "*AIO_IS_EXECUTOR*");
-  future = aio_run_in_executor ((AioExecutor *) f->loop, job_count, NULL, NULL);
-  g_test_assert_expected_messages ();
-  g_assert_null (future);
+  EXPECT_CRITICAL ("*AIO_IS_EXECUTOR*",
+                   g_assert_null (aio_run_in_executor ((AioExecutor *) f->loop, job_count, NULL, NULL)));
 
-  g_test_expect_message ("Aio", G_LOG_LEVEL_CRITICAL, "*AIO_IS_EXECUTOR*");
-  future = aio_executor_submit (NULL, job_count, NULL, NULL);
-  g_test_assert_expected_messages ();
-  g_assert_null (future);
+  EXPECT_CRITICAL ("*AIO_IS_EXECUTOR*",
+                   g_assert_null (aio_executor_submit (NULL, job_count, NULL, NULL)));
 
-  g_test_expect_message ("Aio", G_LOG_LEVEL_CRITICAL, "*AIO_IS_EXECUTOR*");
-  aio_executor_shutdown (NULL, TRUE);
-  g_test_assert_expected_messages ();
+  EXPECT_CRITICAL ("*AIO_IS_EXECUTOR*", aio_executor_shutdown (NULL, TRUE));
 
-  g_test_expect_message ("Aio", G_LOG_LEVEL_CRITICAL, "*max_workers <= G_MAXINT*");
-  g_assert_null (aio_thread_pool_executor_new (G_MAXUINT));
-  g_test_assert_expected_messages ();
+  EXPECT_CRITICAL ("*max_workers <= G_MAXINT*",
+                   g_assert_null (aio_thread_pool_executor_new (G_MAXUINT)));
 
   /* Nothing changed. */
   g_assert_false (aio_executor_is_shutdown (AIO_EXECUTOR (pool)));

@@ -681,28 +681,18 @@ static void
 test_sleep_nan (Fixture       *f,
                 gconstpointer  data)
 {
-  AioFuture *future;
-
   g_test_summary ("A NaN delay is a programmer error: a critical and no future "
                   "(asyncio raises ValueError from the timer heap)");
 
-  g_test_expect_message ("Aio", G_LOG_LEVEL_CRITICAL, "*isnan*");
-  future = aio_loop_sleep (f->loop, NAN);
-  g_test_assert_expected_messages ();
-  g_assert_null (future);
+  EXPECT_CRITICAL ("*isnan*", g_assert_null (aio_loop_sleep (f->loop, NAN)));
 
-  g_test_expect_message ("Aio", G_LOG_LEVEL_CRITICAL, "*isnan*");
-  future = aio_sleep (NAN);
-  g_test_assert_expected_messages ();
-  g_assert_null (future);
+  EXPECT_CRITICAL ("*isnan*", g_assert_null (aio_sleep (NAN)));
 
-  g_test_expect_message ("Aio", G_LOG_LEVEL_CRITICAL, "*isnan*");
-  g_assert_null (aio_loop_call_later (f->loop, NAN, aio_test_count, NULL, NULL));
-  g_test_assert_expected_messages ();
+  EXPECT_CRITICAL ("*isnan*",
+                   g_assert_null (aio_loop_call_later (f->loop, NAN, aio_test_count, NULL, NULL)));
 
-  g_test_expect_message ("Aio", G_LOG_LEVEL_CRITICAL, "*isnan*");
-  g_assert_null (aio_loop_call_at (f->loop, NAN, aio_test_count, NULL, NULL));
-  g_test_assert_expected_messages ();
+  EXPECT_CRITICAL ("*isnan*",
+                   g_assert_null (aio_loop_call_at (f->loop, NAN, aio_test_count, NULL, NULL)));
 }
 
 static void

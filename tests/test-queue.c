@@ -735,9 +735,7 @@ test_join (Fixture *f)
   g_assert_true (aio_await (join, &error));
   g_assert_cmpuint (aio_queue_get_unfinished (queue), ==, 0);
 
-  g_test_expect_message ("Aio", G_LOG_LEVEL_CRITICAL, "*called more times than*");
-  aio_queue_task_done (queue);
-  g_test_assert_expected_messages ();
+  EXPECT_CRITICAL ("*called more times than*", aio_queue_task_done (queue));
   g_assert_cmpuint (aio_queue_get_unfinished (queue), ==, 0);
 
   g_assert_finalize_object (queue);
@@ -915,18 +913,10 @@ test_bad_input (Fixture *f)
   g_test_summary ("asyncio.Queue treats maxsize <= 0 as unbounded; here a negative "
                   "maxsize is a critical (0 is unbounded)");
 
-  g_test_expect_message ("Aio", G_LOG_LEVEL_CRITICAL, "*maxsize >= 0*");
-  g_assert_null (aio_queue_new (-1, NULL));
-  g_test_assert_expected_messages ();
-  g_test_expect_message ("Aio", G_LOG_LEVEL_CRITICAL, "*maxsize >= 0*");
-  g_assert_null (aio_queue_new_lifo (-1, NULL));
-  g_test_assert_expected_messages ();
-  g_test_expect_message ("Aio", G_LOG_LEVEL_CRITICAL, "*maxsize >= 0*");
-  g_assert_null (aio_queue_new_priority (-5, NULL, NULL, NULL));
-  g_test_assert_expected_messages ();
-  g_test_expect_message ("Aio", G_LOG_LEVEL_CRITICAL, "*maxsize >= 0*");
-  g_assert_null (aio_queue_new_with_order (AIO_QUEUE_FIFO, -1));
-  g_test_assert_expected_messages ();
+  EXPECT_CRITICAL ("*maxsize >= 0*", g_assert_null (aio_queue_new (-1, NULL)));
+  EXPECT_CRITICAL ("*maxsize >= 0*", g_assert_null (aio_queue_new_lifo (-1, NULL)));
+  EXPECT_CRITICAL ("*maxsize >= 0*", g_assert_null (aio_queue_new_priority (-5, NULL, NULL, NULL)));
+  EXPECT_CRITICAL ("*maxsize >= 0*", g_assert_null (aio_queue_new_with_order (AIO_QUEUE_FIFO, -1)));
 }
 
 static void

@@ -361,18 +361,14 @@ test_lock_misuse (Fixture *f)
   g_test_summary ("asyncio.Lock.release() of an unlocked lock raises RuntimeError: here a "
                   "critical that changes nothing; so is releasing a lock another task holds");
 
-  g_test_expect_message ("Aio", G_LOG_LEVEL_CRITICAL, "*is not acquired*");
-  aio_lock_release (lock);
-  g_test_assert_expected_messages ();
+  EXPECT_CRITICAL ("*is not acquired*", aio_lock_release (lock));
   g_assert_false (aio_lock_is_locked (lock));
 
   other = aio_create_task (lock_holder, lock, NULL);
   finish_task (other);
   g_assert_true (aio_lock_is_locked (lock));
 
-  g_test_expect_message ("Aio", G_LOG_LEVEL_CRITICAL, "*is held by*");
-  aio_lock_release (lock);
-  g_test_assert_expected_messages ();
+  EXPECT_CRITICAL ("*is held by*", aio_lock_release (lock));
   g_assert_true (aio_lock_is_locked (lock));
 
   g_assert_finalize_object (lock);
@@ -474,20 +470,14 @@ test_semaphore_bounded (Fixture *f)
                   "ValueError, here a critical that changes nothing; a negative initial "
                   "value raises ValueError, here a critical");
 
-  g_test_expect_message ("Aio", G_LOG_LEVEL_CRITICAL, "*value >= 0*");
-  g_assert_null (aio_semaphore_new (-1));
-  g_test_assert_expected_messages ();
-  g_test_expect_message ("Aio", G_LOG_LEVEL_CRITICAL, "*value >= 0*");
-  g_assert_null (aio_bounded_semaphore_new (-3));
-  g_test_assert_expected_messages ();
+  EXPECT_CRITICAL ("*value >= 0*", g_assert_null (aio_semaphore_new (-1)));
+  EXPECT_CRITICAL ("*value >= 0*", g_assert_null (aio_bounded_semaphore_new (-3)));
 
   semaphore = aio_bounded_semaphore_new (1);
   g_assert_true (aio_semaphore_is_bounded (semaphore));
   g_assert_true (aio_await (aio_semaphore_acquire (semaphore), &error));
   aio_semaphore_release (semaphore);
-  g_test_expect_message ("Aio", G_LOG_LEVEL_CRITICAL, "*released too many times*");
-  aio_semaphore_release (semaphore);
-  g_test_assert_expected_messages ();
+  EXPECT_CRITICAL ("*released too many times*", aio_semaphore_release (semaphore));
   g_assert_cmpint (aio_semaphore_get_value (semaphore), ==, 1);
   g_assert_finalize_object (semaphore);
 
@@ -511,9 +501,7 @@ test_semaphore_overflow (Fixture *f)
                   "the next acquire for ever");
 
   semaphore = aio_semaphore_new (G_MAXINT);
-  g_test_expect_message ("Aio", G_LOG_LEVEL_CRITICAL, "*G_MAXINT*overflow*");
-  aio_semaphore_release (semaphore);
-  g_test_assert_expected_messages ();
+  EXPECT_CRITICAL ("*G_MAXINT*overflow*", aio_semaphore_release (semaphore));
   g_assert_cmpint (aio_semaphore_get_value (semaphore), ==, G_MAXINT);
   g_assert_false (aio_semaphore_is_locked (semaphore));
 
@@ -527,9 +515,7 @@ test_semaphore_overflow (Fixture *f)
   /* Reached by releases as well. */
   semaphore = aio_semaphore_new (G_MAXINT - 1);
   aio_semaphore_release (semaphore);
-  g_test_expect_message ("Aio", G_LOG_LEVEL_CRITICAL, "*G_MAXINT*overflow*");
-  aio_semaphore_release (semaphore);
-  g_test_assert_expected_messages ();
+  EXPECT_CRITICAL ("*G_MAXINT*overflow*", aio_semaphore_release (semaphore));
   g_assert_cmpint (aio_semaphore_get_value (semaphore), ==, G_MAXINT);
   g_assert_true (aio_await (aio_semaphore_acquire (semaphore), &error));
   g_assert_finalize_object (semaphore);
@@ -745,17 +731,11 @@ test_condition_misuse (Fixture *f)
   g_test_summary ("asyncio.Condition: wait() and notify() without the lock raise "
                   "RuntimeError; here criticals that change nothing");
 
-  g_test_expect_message ("Aio", G_LOG_LEVEL_CRITICAL, "*is not held*");
-  g_assert_null (aio_condition_wait (condition));
-  g_test_assert_expected_messages ();
+  EXPECT_CRITICAL ("*is not held*", g_assert_null (aio_condition_wait (condition)));
 
-  g_test_expect_message ("Aio", G_LOG_LEVEL_CRITICAL, "*is not held*");
-  aio_condition_notify (condition, 1);
-  g_test_assert_expected_messages ();
+  EXPECT_CRITICAL ("*is not held*", aio_condition_notify (condition, 1));
 
-  g_test_expect_message ("Aio", G_LOG_LEVEL_CRITICAL, "*is not held*");
-  aio_condition_notify_all (condition);
-  g_test_assert_expected_messages ();
+  EXPECT_CRITICAL ("*is not held*", aio_condition_notify_all (condition));
 
   g_assert_finalize_object (condition);
 }
@@ -869,9 +849,7 @@ test_barrier_reset_abort (Fixture *f)
                   "BrokenBarrierError; abort() breaks the barrier for waiting and later "
                   "tasks until reset(); parties < 1 raises ValueError, here a critical");
 
-  g_test_expect_message ("Aio", G_LOG_LEVEL_CRITICAL, "*parties >= 1*");
-  g_assert_null (aio_barrier_new (0));
-  g_test_assert_expected_messages ();
+  EXPECT_CRITICAL ("*parties >= 1*", g_assert_null (aio_barrier_new (0)));
 
   barrier = aio_barrier_new (3);
   a = aio_create_task (barrier_worker, worker_new (barrier, log, 'a'), g_free);

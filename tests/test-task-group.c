@@ -382,18 +382,14 @@ test_finished (Fixture *f)
   g_assert_true (aio_await (aio_task_group_wait (group), &error));
 
   child->destroyed = &destroyed;
-  g_test_expect_message ("Aio", G_LOG_LEVEL_CRITICAL, "*is finished*");
-  g_assert_null (aio_task_group_create_task (group, child_body, child, child_free));
-  g_test_assert_expected_messages ();
+  EXPECT_CRITICAL ("*is finished*",
+                   g_assert_null (aio_task_group_create_task (group, child_body, child, child_free)));
   g_assert_cmpuint (destroyed, ==, 1);
 
-  g_test_expect_message ("Aio", G_LOG_LEVEL_CRITICAL, "*is finished*");
-  g_assert_null (aio_task_group_create_stepped_task (group, stepper_step, &stepper, NULL));
-  g_test_assert_expected_messages ();
+  EXPECT_CRITICAL ("*is finished*",
+                   g_assert_null (aio_task_group_create_stepped_task (group, stepper_step, &stepper, NULL)));
 
-  g_test_expect_message ("Aio", G_LOG_LEVEL_CRITICAL, "*waited for already*");
-  g_assert_null (aio_task_group_wait (group));
-  g_test_assert_expected_messages ();
+  EXPECT_CRITICAL ("*waited for already*", g_assert_null (aio_task_group_wait (group)));
 
   g_assert_finalize_object (group);
 }

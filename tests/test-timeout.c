@@ -194,9 +194,7 @@ test_reschedule (Fixture *f)
   g_assert_cmpfloat (now () - start, <, 4.0);
   g_assert_true (aio_timeout_expired (scope));
 
-  g_test_expect_message ("Aio", G_LOG_LEVEL_CRITICAL, "*has expired*");
-  aio_timeout_reschedule (scope, now () + 10.0);
-  g_test_assert_expected_messages ();
+  EXPECT_CRITICAL ("*has expired*", aio_timeout_reschedule (scope, now () + 10.0));
 
   g_assert_false (aio_timeout_exit (scope, &error));
   g_assert_error (error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT);
@@ -454,9 +452,7 @@ other_task (AioTask  *task,
 {
   AioTimeout *scope = user_data;
 
-  g_test_expect_message ("Aio", G_LOG_LEVEL_CRITICAL, "*belongs to task*");
-  g_assert_false (aio_timeout_exit (scope, NULL));
-  g_test_assert_expected_messages ();
+  EXPECT_CRITICAL ("*belongs to task*", g_assert_false (aio_timeout_exit (scope, NULL)));
 }
 
 static void
@@ -477,12 +473,8 @@ test_outside_task (void)
 {
   g_test_summary ("asyncio.timeout() outside a task raises RuntimeError: here a critical");
 
-  g_test_expect_message ("Aio", G_LOG_LEVEL_CRITICAL, "*for the bodies of tasks*");
-  g_assert_null (aio_timeout_enter (1.0));
-  g_test_assert_expected_messages ();
-  g_test_expect_message ("Aio", G_LOG_LEVEL_CRITICAL, "*for the bodies of tasks*");
-  g_assert_null (aio_timeout_enter_at (1.0));
-  g_test_assert_expected_messages ();
+  EXPECT_CRITICAL ("*for the bodies of tasks*", g_assert_null (aio_timeout_enter (1.0)));
+  EXPECT_CRITICAL ("*for the bodies of tasks*", g_assert_null (aio_timeout_enter_at (1.0)));
 }
 
 int
