@@ -74,7 +74,7 @@ io_dispatch (GSource     *source,
   int n;
 
   /* Nothing of the loop's runs in an iteration nested in one of its
-   * callbacks (see aio-loop.c). */
+   * callbacks (see aio-loop-sources.c). */
   if (!_aio_loop_begin_dispatch (loop))
     {
       _aio_unref (loop);
