@@ -131,26 +131,33 @@ _aio_waiter_new (AioLoop       *loop,
   return self;
 }
 
-void
-_aio_waiter_push_tail (GQueue    *list,
-                       AioWaiter *waiter)
+/* Lists @waiter in @list with @push (at its head or tail), with a
+ * reference. */
+static void
+aio_waiter_list (GQueue     *list,
+                 AioWaiter  *waiter,
+                 void      (*push) (GQueue *queue,
+                                    GList  *link))
 {
   g_assert (waiter->list == NULL);
 
   waiter->list = list;
-  g_queue_push_tail_link (list, &waiter->node);
+  push (list, &waiter->node);
   _aio_ref (waiter);
+}
+
+void
+_aio_waiter_push_tail (GQueue    *list,
+                       AioWaiter *waiter)
+{
+  aio_waiter_list (list, waiter, g_queue_push_tail_link);
 }
 
 void
 _aio_waiter_push_head (GQueue    *list,
                        AioWaiter *waiter)
 {
-  g_assert (waiter->list == NULL);
-
-  waiter->list = list;
-  g_queue_push_head_link (list, &waiter->node);
-  _aio_ref (waiter);
+  aio_waiter_list (list, waiter, g_queue_push_head_link);
 }
 
 AioWaiter *
