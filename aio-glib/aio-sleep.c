@@ -99,17 +99,23 @@ aio_sleep_future_cancel (AioFuture  *future,
   return TRUE;
 }
 
+/* Frees the value the sleep was to resolve with, if it still has it:
+ * resolving moves it into the future's value. */
 static void
-aio_sleep_future_finalize (GObject *object)
+aio_sleep_future_drop_value (AioSleepFuture *self)
 {
-  AioSleepFuture *self = (AioSleepFuture *) object;
-
   g_assert (!self->queued);
   if (self->value != NULL)
     {
       g_value_unset (self->value);
-      g_free (self->value);
+      g_clear_pointer (&self->value, g_free);
     }
+}
+
+static void
+aio_sleep_future_finalize (GObject *object)
+{
+  aio_sleep_future_drop_value ((AioSleepFuture *) object);
 
   G_OBJECT_CLASS (aio_sleep_future_parent_class)->finalize (object);
 }
@@ -128,12 +134,7 @@ aio_sleep_future_recycle (AioFuture *future)
 {
   AioSleepFuture *self = (AioSleepFuture *) future;
 
-  g_assert (!self->queued);
-  if (self->value != NULL)
-    {
-      g_value_unset (self->value);
-      g_clear_pointer (&self->value, g_free);
-    }
+  aio_sleep_future_drop_value (self);
   aio_sleep_future_reset (self);
   return TRUE;
 }
