@@ -123,6 +123,43 @@ run_a_little (AioLoop *loop)
     }
 }
 
+/* Lets what completing @outer queued run, then proves that @outer and
+ * the @inner future it was made of are gone. */
+static void
+finalize_pair (AioLoop   *loop,
+               AioFuture *outer,
+               AioFuture *inner)
+{
+  run_a_little (loop);
+  g_assert_finalize_object (outer);
+  g_assert_finalize_object (inner);
+}
+
+/* @n new futures of @loop, in an array that owns them. */
+static GPtrArray *
+new_futures (AioLoop *loop,
+             guint    n)
+{
+  GPtrArray *futures = g_ptr_array_new_with_free_func (g_object_unref);
+
+  for (guint i = 0; i < n; i++)
+    g_ptr_array_add (futures, new_future (loop));
+  return futures;
+}
+
+/* The same for a wait over @futures: proves that it and each of them,
+ * the last first, are gone. */
+static void
+finalize_all (AioLoop   *loop,
+              AioFuture *wait,
+              GPtrArray *futures)
+{
+  run_a_little (loop);
+  g_assert_finalize_object (wait);
+  while (futures->len > 0)
+    g_assert_finalize_object (g_ptr_array_steal_index (futures, futures->len - 1));
+}
+
 /* A future whose cancellation takes a while, like a task that cleans up
  * before it stops: cancel() only asks, and the future is cancelled (or,
  * with @resolve_instead, resolved with 42) SLOW_DELAY seconds later. */
@@ -209,6 +246,17 @@ slow_future_new (AioLoop  *loop,
   return (AioFuture *) self;
 }
 
+/* wait_for (@inner, 0.02) of a slow future, which logs the wait_for's
+ * state when it is asked to cancel and when it finishes. */
+static AioFuture *
+wait_for_slow (AioFuture *inner)
+{
+  AioFuture *outer = aio_wait_for (g_object_ref (inner), 0.02);
+
+  ((SlowFuture *) inner)->watcher = outer;
+  return outer;
+}
+
 static gint64
 child_int64 (GPtrArray *array,
              guint      i)
@@ -261,9 +309,7 @@ test_gather_order (Fixture       *fixture,
   g_assert_cmpint (child_int64 (children, 1), ==, 2);
   g_assert_cmpint (child_int64 (children, 2), ==, 3);
 
-  run_a_little (loop);
-  g_assert_finalize_object (all);
-  g_assert_finalize_object (a);
+  finalize_pair (loop, all, a);
   g_assert_finalize_object (b);
   g_assert_finalize_object (c);
 }
@@ -412,9 +458,7 @@ test_gather_cancel (Fixture       *fixture,
       /* Done: cancelling again changes nothing. */
       g_assert_false (aio_future_cancel (all, NULL));
 
-      run_a_little (loop);
-      g_assert_finalize_object (all);
-      g_assert_finalize_object (a);
+      finalize_pair (loop, all, a);
       g_assert_finalize_object (b);
     }
 }
@@ -441,9 +485,7 @@ test_gather_cancel_waits (Fixture       *fixture,
   g_assert_true (aio_future_is_cancelled (all));
   g_assert_true (aio_future_is_cancelled (slow));
 
-  run_a_little (loop);
-  g_assert_finalize_object (all);
-  g_assert_finalize_object (slow);
+  finalize_pair (loop, all, slow);
 }
 
 static void
@@ -471,9 +513,7 @@ test_gather_child_cancelled (Fixture       *fixture,
   g_assert_false (aio_future_is_done (b));
   aio_future_resolve (b);
 
-  run_a_little (loop);
-  g_assert_finalize_object (all);
-  g_assert_finalize_object (a);
+  finalize_pair (loop, all, a);
   g_assert_finalize_object (b);
 }
 
@@ -597,15 +637,14 @@ test_wait_all_completed (Fixture       *fixture,
 {
   AioLoop *loop = fixture->loop;
   gdouble timeout = *(const gdouble *) data;
-  g_autoptr(GPtrArray) futures = g_ptr_array_new_with_free_func (g_object_unref);
+  g_autoptr(GPtrArray) futures = NULL;
   AioFuture *wait;
   GPtrArray *done;
 
   g_test_summary ("wait(ALL_COMPLETED) returns when all futures finish or are cancelled, "
                   "with all of them done, and does not consume them");
 
-  for (guint i = 0; i < 3; i++)
-    g_ptr_array_add (futures, new_future (loop));
+  futures = new_futures (loop, 3);
   complete_later (loop, 0.01, futures->pdata[1], DO_REJECT, 2, NULL);
   complete_later (loop, 0.02, futures->pdata[0], DO_RESOLVE, 1, NULL);
   complete_later (loop, 0.03, futures->pdata[2], DO_CANCEL, 3, NULL);
@@ -620,10 +659,7 @@ test_wait_all_completed (Fixture       *fixture,
   /* The futures are the caller's: their errors are for us to read. */
   g_assert_nonnull (aio_future_get_error (futures->pdata[1]));
 
-  run_a_little (loop);
-  g_assert_finalize_object (wait);
-  while (futures->len > 0)
-    g_assert_finalize_object (g_ptr_array_steal_index (futures, futures->len - 1));
+  finalize_all (loop, wait, futures);
 }
 
 static void
@@ -632,15 +668,14 @@ test_wait_first_completed (Fixture       *fixture,
 {
   AioLoop *loop = fixture->loop;
   gdouble timeout = *(const gdouble *) data;
-  g_autoptr(GPtrArray) futures = g_ptr_array_new_with_free_func (g_object_unref);
+  g_autoptr(GPtrArray) futures = NULL;
   AioFuture *wait;
   GPtrArray *done;
 
   g_test_summary ("wait(FIRST_COMPLETED) returns when any future finishes; the others "
                   "stay pending and are not cancelled");
 
-  for (guint i = 0; i < 3; i++)
-    g_ptr_array_add (futures, new_future (loop));
+  futures = new_futures (loop, 3);
   complete_later (loop, 0.01, futures->pdata[1], DO_RESOLVE, 1, NULL);
 
   wait = aio_wait (futures, timeout, AIO_WAIT_FIRST_COMPLETED);
@@ -655,10 +690,7 @@ test_wait_first_completed (Fixture       *fixture,
   aio_future_resolve (futures->pdata[0]);
   aio_future_resolve (futures->pdata[2]);
 
-  run_a_little (loop);
-  g_assert_finalize_object (wait);
-  while (futures->len > 0)
-    g_assert_finalize_object (g_ptr_array_steal_index (futures, futures->len - 1));
+  finalize_all (loop, wait, futures);
 }
 
 static void
@@ -667,7 +699,7 @@ test_wait_first_exception (Fixture       *fixture,
 {
   AioLoop *loop = fixture->loop;
   gdouble timeout = *(const gdouble *) data;
-  g_autoptr(GPtrArray) futures = g_ptr_array_new_with_free_func (g_object_unref);
+  g_autoptr(GPtrArray) futures = NULL;
   AioFuture *wait;
   GPtrArray *done;
 
@@ -675,8 +707,7 @@ test_wait_first_exception (Fixture       *fixture,
                   "done by then; a cancelled future is no exception; with no exception it "
                   "is ALL_COMPLETED");
 
-  for (guint i = 0; i < 4; i++)
-    g_ptr_array_add (futures, new_future (loop));
+  futures = new_futures (loop, 4);
   complete_later (loop, 0.01, futures->pdata[0], DO_RESOLVE, 1, NULL);
   complete_later (loop, 0.02, futures->pdata[3], DO_CANCEL, 0, NULL);
   complete_later (loop, 0.03, futures->pdata[2], DO_REJECT, 3, NULL);
@@ -705,10 +736,7 @@ test_wait_first_exception (Fixture       *fixture,
     g_assert_true (aio_future_is_resolved (futures->pdata[1]));
   }
 
-  run_a_little (loop);
-  g_assert_finalize_object (wait);
-  while (futures->len > 0)
-    g_assert_finalize_object (g_ptr_array_steal_index (futures, futures->len - 1));
+  finalize_all (loop, wait, futures);
 }
 
 static void
@@ -725,13 +753,12 @@ test_wait_timeout (Fixture       *fixture,
 
   for (guint m = 0; m < G_N_ELEMENTS (modes); m++)
     {
-      g_autoptr(GPtrArray) futures = g_ptr_array_new_with_free_func (g_object_unref);
+      g_autoptr(GPtrArray) futures = NULL;
       AioFuture *wait;
       GPtrArray *done;
       gdouble start;
 
-      for (guint i = 0; i < 3; i++)
-        g_ptr_array_add (futures, new_future (loop));
+      futures = new_futures (loop, 3);
       /* ALL_COMPLETED sees one done before the timeout; the others none. */
       if (modes[m] == AIO_WAIT_ALL_COMPLETED)
         complete_later (loop, 0.01, futures->pdata[2], DO_RESOLVE, 1, NULL);
@@ -756,10 +783,7 @@ test_wait_timeout (Fixture       *fixture,
           aio_future_resolve (futures->pdata[i]);
         }
 
-      run_a_little (loop);
-      g_assert_finalize_object (wait);
-      while (futures->len > 0)
-        g_assert_finalize_object (g_ptr_array_steal_index (futures, futures->len - 1));
+      finalize_all (loop, wait, futures);
     }
 }
 
@@ -866,9 +890,7 @@ test_wait_for_success (Fixture       *fixture,
     g_assert_error (error, TEST_ERROR, 5);
     g_clear_error (&error);
 
-    run_a_little (loop);
-    g_assert_finalize_object (outer);
-    g_assert_finalize_object (inner);
+    finalize_pair (loop, outer, inner);
   }
 }
 
@@ -885,8 +907,7 @@ test_wait_for_timeout (Fixture       *fixture,
   g_test_summary ("wait_for(): if a timeout occurs, it cancels the task, waits for it to "
                   "be actually cancelled, and raises TimeoutError");
 
-  outer = aio_wait_for (g_object_ref (inner), 0.02);
-  ((SlowFuture *) inner)->watcher = outer;
+  outer = wait_for_slow (inner);
 
   run_until_done (loop, outer);
   /* Cancelled at the timeout, and the outer future stayed pending until
@@ -897,9 +918,7 @@ test_wait_for_timeout (Fixture       *fixture,
   g_assert_false (aio_future_propagate (outer, &error));
   g_assert_error (error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT);
 
-  run_a_little (loop);
-  g_assert_finalize_object (outer);
-  g_assert_finalize_object (inner);
+  finalize_pair (loop, outer, inner);
 }
 
 static void
@@ -915,17 +934,14 @@ test_wait_for_timeout_value_wins (Fixture       *fixture,
   g_test_summary ("wait_for() (3.12): a future that completes with a result in spite of "
                   "the cancellation at the timeout gives that result, not TimeoutError");
 
-  outer = aio_wait_for (g_object_ref (inner), 0.02);
-  ((SlowFuture *) inner)->watcher = outer;
+  outer = wait_for_slow (inner);
 
   run_until_done (loop, outer);
   g_assert_cmpstr (log->str, ==, "cancel:pending;finish:pending;");
   g_assert_cmpint (aio_future_get_int64 (outer, &error), ==, 42);
   g_assert_no_error (error);
 
-  run_a_little (loop);
-  g_assert_finalize_object (outer);
-  g_assert_finalize_object (inner);
+  finalize_pair (loop, outer, inner);
 }
 
 static void
@@ -945,9 +961,7 @@ test_wait_for_timeout_zero (Fixture       *fixture,
   run_until_done (loop, outer);
   g_assert_cmpint (aio_future_get_int64 (outer, &error), ==, 3);
   g_assert_no_error (error);
-  run_a_little (loop);
-  g_assert_finalize_object (outer);
-  g_assert_finalize_object (inner);
+  finalize_pair (loop, outer, inner);
 
   inner = new_future (loop);
   aio_future_reject_literal (inner, TEST_ERROR, 4, "four");
@@ -956,9 +970,7 @@ test_wait_for_timeout_zero (Fixture       *fixture,
   g_assert_false (aio_future_propagate (outer, &error));
   g_assert_error (error, TEST_ERROR, 4);
   g_clear_error (&error);
-  run_a_little (loop);
-  g_assert_finalize_object (outer);
-  g_assert_finalize_object (inner);
+  finalize_pair (loop, outer, inner);
 
   inner = new_future (loop);
   outer = aio_wait_for (g_object_ref (inner), 0);
@@ -966,9 +978,7 @@ test_wait_for_timeout_zero (Fixture       *fixture,
   run_until_done (loop, outer);
   g_assert_false (aio_future_propagate (outer, &error));
   g_assert_error (error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT);
-  run_a_little (loop);
-  g_assert_finalize_object (outer);
-  g_assert_finalize_object (inner);
+  finalize_pair (loop, outer, inner);
 }
 
 static void
@@ -984,8 +994,7 @@ test_wait_for_cancel (Fixture       *fixture,
   g_test_summary ("Cancelling wait_for() cancels the future it waits for; wait_for() is "
                   "cancelled once that future is, and does not time out");
 
-  outer = aio_wait_for (g_object_ref (inner), 0.02);
-  ((SlowFuture *) inner)->watcher = outer;
+  outer = wait_for_slow (inner);
 
   g_assert_true (aio_future_cancel (outer, "enough"));
   g_assert_false (aio_future_is_done (outer));
@@ -999,9 +1008,7 @@ test_wait_for_cancel (Fixture       *fixture,
   g_assert_false (aio_future_propagate (outer, &error));
   g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
 
-  run_a_little (loop);
-  g_assert_finalize_object (outer);
-  g_assert_finalize_object (inner);
+  finalize_pair (loop, outer, inner);
 }
 
 static void
@@ -1051,9 +1058,7 @@ test_shield_outer_cancelled (Fixture       *fixture,
   g_assert_no_error (error);
   g_assert_true (aio_future_is_cancelled (outer));
 
-  run_a_little (loop);
-  g_assert_finalize_object (outer);
-  g_assert_finalize_object (inner);
+  finalize_pair (loop, outer, inner);
 }
 
 static void
@@ -1095,18 +1100,14 @@ test_shield_mirror (Fixture       *fixture,
   run_until_done (loop, outer);
   g_assert_cmpint (aio_future_get_int64 (outer, &error), ==, 5);
   g_assert_no_error (error);
-  run_a_little (loop);
-  g_assert_finalize_object (outer);
-  g_assert_finalize_object (inner);
+  finalize_pair (loop, outer, inner);
 
   inner = new_future (loop);
   outer = aio_shield (g_object_ref (inner));
   complete_later (loop, 0.01, inner, DO_CANCEL, 0, NULL);
   run_until_done (loop, outer);
   g_assert_true (aio_future_is_cancelled (outer));
-  run_a_little (loop);
-  g_assert_finalize_object (outer);
-  g_assert_finalize_object (inner);
+  finalize_pair (loop, outer, inner);
 
   inner = new_future (loop);
   aio_future_resolve (inner);
@@ -1124,15 +1125,14 @@ test_as_completed_order (Fixture       *fixture,
                          gconstpointer  data)
 {
   AioLoop *loop = fixture->loop;
-  g_autoptr(GPtrArray) futures = g_ptr_array_new_with_free_func (g_object_unref);
+  g_autoptr(GPtrArray) futures = NULL;
   g_autoptr(GPtrArray) results = NULL;
   g_autoptr(GError) error = NULL;
 
   g_test_summary ("as_completed() gives the outcomes in the order the futures complete, "
                   "exceptions included");
 
-  for (guint i = 0; i < 4; i++)
-    g_ptr_array_add (futures, new_future (loop));
+  futures = new_futures (loop, 4);
   complete_later (loop, 0.01, futures->pdata[1], DO_RESOLVE, 1, NULL);
   complete_later (loop, 0.02, futures->pdata[3], DO_REJECT, 2, NULL);
   complete_later (loop, 0.03, futures->pdata[2], DO_RESOLVE, 3, NULL);
@@ -1168,7 +1168,7 @@ test_as_completed_timeout (Fixture       *fixture,
                            gconstpointer  data)
 {
   AioLoop *loop = fixture->loop;
-  g_autoptr(GPtrArray) futures = g_ptr_array_new_with_free_func (g_object_unref);
+  g_autoptr(GPtrArray) futures = NULL;
   g_autoptr(GPtrArray) results = NULL;
   g_autoptr(GError) error = NULL;
   gdouble start;
@@ -1176,8 +1176,7 @@ test_as_completed_timeout (Fixture       *fixture,
   g_test_summary ("as_completed(timeout=...): the results not there at the timeout raise "
                   "TimeoutError; the futures themselves are not cancelled");
 
-  for (guint i = 0; i < 3; i++)
-    g_ptr_array_add (futures, new_future (loop));
+  futures = new_futures (loop, 3);
   complete_later (loop, 0.01, futures->pdata[2], DO_RESOLVE, 1, NULL);
 
   start = aio_loop_time (loop);

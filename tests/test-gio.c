@@ -117,6 +117,18 @@ check_next_read (Reader *r)
   g_assert_cmpmem (r->buf, 4, "ping", 4);
 }
 
+/* The same outside a task, blocking. */
+static void
+check_next_read_sync (Reader *r)
+{
+  g_autoptr(GError) error = NULL;
+
+  g_assert_true (g_output_stream_write_all (g_io_stream_get_output_stream (r->far), "ping", 4,
+                                            NULL, NULL, &error));
+  g_assert_cmpint (g_input_stream_read (reader_in (r), r->buf, sizeof r->buf, NULL, &error), ==, 4);
+  g_assert_no_error (error);
+}
+
 /* A task that reads and is cancelled while it does. */
 static void
 reader_body (AioTask  *task,
@@ -243,10 +255,29 @@ test_await_concurrent (Fixture *f)
 
 /* ==== each way of cancelling cancels the GIO call =========================== */
 
+/* Cancels @task, which reads through @r, once it is reading: GIO sees
+ * CANCELLED, the await of the task returns only once it has, and the
+ * stream takes the next read. */
+static void
+check_cancel_reader (Reader  *r,
+                     AioTask *task)
+{
+  g_autoptr(GError) error = NULL;
+
+  wait_until_reading (r);
+  g_assert_true (aio_task_cancel (task, NULL));
+  g_assert_false (aio_await (g_object_ref ((AioFuture *) task), &error));
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+  g_assert_true (r->checked);
+  g_assert_error (r->await_error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+
+  check_next_read (r);
+  reader_clear (r);
+}
+
 static void
 test_cancel_task (Fixture *f)
 {
-  g_autoptr(GError) error = NULL;
   g_autoptr(AioTask) task = NULL;
   Reader r;
 
@@ -255,16 +286,7 @@ test_cancel_task (Fixture *f)
 
   reader_init (&r);
   task = aio_create_task (reader_body, &r, NULL);
-  wait_until_reading (&r);
-
-  g_assert_true (aio_task_cancel (task, NULL));
-  g_assert_false (aio_await (g_object_ref ((AioFuture *) task), &error));
-  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
-  g_assert_true (r.checked);
-  g_assert_error (r.await_error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
-
-  check_next_read (&r);
-  reader_clear (&r);
+  check_cancel_reader (&r, task);
 }
 
 static void
@@ -428,10 +450,7 @@ test_cancel_run_shutdown (void)
   g_assert_error (r.await_error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
 
   /* Nothing is left in flight on the stream. */
-  g_assert_true (g_output_stream_write_all (g_io_stream_get_output_stream (r.far), "ping", 4,
-                                            NULL, NULL, &error));
-  g_assert_cmpint (g_input_stream_read (reader_in (&r), r.buf, sizeof r.buf, NULL, &error), ==, 4);
-  g_assert_no_error (error);
+  check_next_read_sync (&r);
   reader_clear (&r);
 }
 
@@ -453,7 +472,6 @@ reader_step (AioTask   *task,
 static void
 test_cancel_stepped (Fixture *f)
 {
-  g_autoptr(GError) error = NULL;
   g_autoptr(AioTask) task = NULL;
   Reader r;
 
@@ -462,15 +480,7 @@ test_cancel_stepped (Fixture *f)
 
   reader_init (&r);
   task = aio_create_stepped_task (reader_step, &r, NULL);
-  wait_until_reading (&r);
-  g_assert_true (aio_task_cancel (task, NULL));
-  g_assert_false (aio_await (g_object_ref ((AioFuture *) task), &error));
-  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
-  g_assert_true (r.checked);
-  g_assert_error (r.await_error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
-
-  check_next_read (&r);
-  reader_clear (&r);
+  check_cancel_reader (&r, task);
 }
 
 static AioFuture *
@@ -1074,10 +1084,7 @@ test_export_sync_cancel (void)
   g_clear_error (&s.error);
   g_assert_true (r.checked);
 
-  g_assert_true (g_output_stream_write_all (g_io_stream_get_output_stream (r.far), "ping", 4,
-                                            NULL, NULL, &error));
-  g_assert_cmpint (g_input_stream_read (reader_in (&r), r.buf, sizeof r.buf, NULL, &error), ==, 4);
-  g_assert_no_error (error);
+  check_next_read_sync (&r);
   reader_clear (&r);
 }
 
