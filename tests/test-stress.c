@@ -334,6 +334,24 @@ count_error (Worker       *w,
     w->s->n_timeouts++;
 }
 
+/* The same once the wait ended, leaving the timeout scope the wait was
+ * made in, if it was: the scope's outcome is the one that counts. */
+static void
+count_scoped_error (Worker       *w,
+                    const GError *error)
+{
+  g_autoptr(GError) copy = NULL;
+
+  if (w->scope == NULL)
+    {
+      count_error (w, error);
+      return;
+    }
+  copy = error != NULL ? g_error_copy (error) : NULL;
+  aio_timeout_exit (g_steal_pointer (&w->scope), &copy);
+  count_error (w, copy);
+}
+
 /* Settles the futures a combinator operation kept, as its documentation
  * says to: cancels those still pending (a get, or an executor job, ends
  * at once), and takes the items of those that resolved.  A job may have
@@ -508,15 +526,7 @@ op_put (Worker       *w,
         }
 
     case 1:
-      if (w->scope != NULL)
-        {
-          g_autoptr(GError) copy = error != NULL ? g_error_copy (error) : NULL;
-
-          aio_timeout_exit (g_steal_pointer (&w->scope), &copy);
-          count_error (w, copy);
-        }
-      else
-        count_error (w, error);
+      count_scoped_error (w, error);
       /* Told it went in: it must come out.  Told otherwise, the queue
        * freed it, and it must never come out.  (Either way it may be gone
        * by now: only its number is ours.) */
@@ -561,15 +571,7 @@ op_get (Worker       *w,
         }
 
     case 1:
-      if (w->scope != NULL)
-        {
-          g_autoptr(GError) copy = error != NULL ? g_error_copy (error) : NULL;
-
-          aio_timeout_exit (g_steal_pointer (&w->scope), &copy);
-          count_error (w, copy);
-        }
-      else
-        count_error (w, error);
+      count_scoped_error (w, error);
       /* Only what the task was told: an item behind an error is lost, and
        * the ledger shows it. */
       if (error == NULL)
