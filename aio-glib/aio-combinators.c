@@ -59,17 +59,6 @@ comb_enter (const char *func,
   return FALSE;
 }
 
-/* A new combinator future of @type on @loop. */
-static gpointer
-comb_new (GType    type,
-          AioLoop *loop)
-{
-  AioFuture *self = g_object_new (type, NULL);
-
-  _aio_future_set_loop (self, loop);
-  return self;
-}
-
 /* Drops the reference a combinator holds on itself while it watches (see
  * "watching" above), if it still does. */
 static void
@@ -490,7 +479,7 @@ aio_gather_new (const char *func,
       return NULL;
     }
 
-  self = comb_new (aio_gather_future_get_type (), loop);
+  self = _aio_future_new (aio_gather_future_get_type (), loop);
   self->children = children;
   self->return_exceptions = !!return_exceptions;
   self->ids = g_new0 (guint, MAX (children->len, 1));
@@ -896,7 +885,7 @@ aio_wait (GPtrArray   *futures,
   if (!comb_enter (G_STRFUNC, loop, &acquired))
     return NULL;
 
-  self = comb_new (aio_wait_future_get_type (), loop);
+  self = _aio_future_new (aio_wait_future_get_type (), loop);
   self->return_when = return_when;
   self->futures = futures_array_new (futures->pdata, futures->len, FALSE);
   self->watches = watches_new (self->futures, self);
@@ -937,7 +926,7 @@ mirror_new (GType              type,
             AioFuture         *inner,
             AioFutureCallback  inner_done)
 {
-  Mirror *self = comb_new (type, loop);
+  Mirror *self = _aio_future_new (type, loop);
 
   self->inner = inner;
   if (_aio_future_state (inner) != AIO_FUTURE_PENDING)

@@ -322,9 +322,9 @@ static AioConditionWait *
 aio_condition_wait_new (AioCondition *self,
                         AioTask      *task)
 {
-  AioConditionWait *wait = g_object_new (aio_condition_wait_future_get_type (), NULL);
+  AioConditionWait *wait = _aio_future_new (aio_condition_wait_future_get_type (),
+                                             _aio_lock_get_loop (self->lock));
 
-  _aio_future_set_loop ((AioFuture *) wait, _aio_lock_get_loop (self->lock));
   wait->condition = g_object_ref (self);
   wait->task = task != NULL ? g_object_ref (task) : NULL;
   return wait;

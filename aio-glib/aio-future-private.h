@@ -111,6 +111,10 @@ gpointer  _aio_future_new_of_type     (GType           type);
  * (NULL: the running loop, else the default one). */
 void      _aio_future_set_loop        (AioFuture      *future,
                                        AioLoop        *loop);
+/* The two above together: a new future of @type on @loop (NULL: the
+ * running loop, else the default one). */
+gpointer  _aio_future_new             (GType           type,
+                                       AioLoop        *loop);
 
 /* Claims @future for completion.  Returns FALSE, without a critical, when
  * it is done (or being completed) already. */

@@ -321,9 +321,8 @@ aio_future_new_resolved_with (AioValueType   type,
                               AioValue       value,
                               GDestroyNotify destroy)
 {
-  AioFuture *self = _aio_future_new_of_type (AIO_TYPE_FUTURE);
+  AioFuture *self = _aio_future_new (AIO_TYPE_FUTURE, NULL);
 
-  _aio_future_set_loop (self, NULL);
   aio_future_resolve_with (self, G_STRFUNC, type, value, destroy);
   return self;
 }
@@ -503,8 +502,7 @@ aio_future_new_for_error (GError *error)
 
   g_return_val_if_fail (error != NULL, NULL);
 
-  self = _aio_future_new_of_type (AIO_TYPE_FUTURE);
-  _aio_future_set_loop (self, NULL);
+  self = _aio_future_new (AIO_TYPE_FUTURE, NULL);
   aio_future_reject (self, error);
   return self;
 }

@@ -367,10 +367,11 @@ _aio_future_set_loop (AioFuture *self,
   self->loop = _aio_ref (loop);
 }
 
-static inline AioFuture *
-aio_future_new_internal (AioLoop *loop)
+gpointer
+_aio_future_new (GType    type,
+                 AioLoop *loop)
 {
-  AioFuture *self = _aio_future_new_of_type (AIO_TYPE_FUTURE);
+  AioFuture *self = _aio_future_new_of_type (type);
 
   _aio_future_set_loop (self, loop);
   return self;
@@ -394,7 +395,7 @@ aio_future_new_internal (AioLoop *loop)
 AioFuture *
 aio_future_new (void)
 {
-  return aio_future_new_internal (NULL);
+  return _aio_future_new (AIO_TYPE_FUTURE, NULL);
 }
 
 /**
@@ -413,7 +414,7 @@ aio_future_new_for_loop (AioLoop *loop)
 {
   g_return_val_if_fail (AIO_IS_LOOP (loop), NULL);
 
-  return aio_future_new_internal (loop);
+  return _aio_future_new (AIO_TYPE_FUTURE, loop);
 }
 
 /**

@@ -590,10 +590,7 @@ failed:
 static AioSocketOp *
 op_new (void)
 {
-  AioSocketOp *op = _aio_future_new_of_type (aio_socket_op_get_type ());
-
-  _aio_future_set_loop ((AioFuture *) op, NULL);
-  return op;
+  return _aio_future_new (aio_socket_op_get_type (), NULL);
 }
 
 static gboolean

@@ -504,8 +504,7 @@ aio_task_group_wait (AioTaskGroup *group)
       return NULL;
     }
 
-  wait = g_object_new (aio_task_group_wait_future_get_type (), NULL);
-  _aio_future_set_loop ((AioFuture *) wait, group->loop);
+  wait = _aio_future_new (aio_task_group_wait_future_get_type (), group->loop);
   wait->group = g_object_ref (group);
   group->wait = g_object_ref ((AioFuture *) wait);
 

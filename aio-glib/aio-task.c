@@ -804,8 +804,7 @@ aio_task_new (AioLoop        *loop,
       acquired = TRUE;
     }
 
-  self = _aio_future_new_of_type (AIO_TYPE_TASK);
-  _aio_future_set_loop ((AioFuture *) self, loop);
+  self = _aio_future_new (AIO_TYPE_TASK, loop);
   self->number = _aio_loop_next_task_number ();
   if (func != NULL)
     self->body.func = func;
@@ -1566,9 +1565,8 @@ aio_yield_future (void)
       /* It needs a loop like every future; the global default context's
        * lives as long as the process. */
       AioLoop *loop = aio_loop_ref_for_context (g_main_context_default ());
-      AioFuture *future = _aio_future_new_of_type (AIO_TYPE_FUTURE);
+      AioFuture *future = _aio_future_new (AIO_TYPE_FUTURE, loop);
 
-      _aio_future_set_loop (future, loop);
       _aio_unref (loop);
       _aio_future_try_claim (future);
       g_atomic_int_set (&future->state, AIO_FUTURE_RESOLVED);

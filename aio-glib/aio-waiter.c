@@ -123,9 +123,8 @@ _aio_waiter_new (AioLoop       *loop,
                  gpointer       owner,
                  AioWaiterFunc  wake)
 {
-  AioWaiter *self = _aio_future_new_of_type (_aio_waiter_get_type ());
+  AioWaiter *self = _aio_future_new (_aio_waiter_get_type (), loop);
 
-  _aio_future_set_loop ((AioFuture *) self, loop);
   self->owner = owner;
   self->wake = wake;
   return self;
