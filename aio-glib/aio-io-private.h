@@ -47,9 +47,9 @@ gboolean  _aio_loop_add_io_watch     (AioLoop     *loop,
                                       GError     **error);
 void      _aio_loop_remove_io_watch  (AioIoWatch  *watch);
 
-/* For aio-loop.c: the loop's I/O state, made on the first watch. */
+/* For aio-loop.c, which closes it and sets its priority: the loop's I/O
+ * state (AioLoop:io, made on the first watch). */
 typedef struct _AioLoopIo AioLoopIo;
-AioLoopIo **_aio_loop_get_io         (AioLoop     *loop);
 void      _aio_loop_io_close         (AioLoop     *loop,
                                       AioLoopIo   *io);
 void      _aio_loop_io_set_priority  (AioLoopIo   *io,

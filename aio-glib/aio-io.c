@@ -28,6 +28,7 @@
 #include <unistd.h>
 
 #include "aio-io-private.h"
+#include "aio-loop-sources-private.h"
 #include "aio-object-private.h"
 
 #define IO_EVENTS_PER_DISPATCH 128
@@ -70,7 +71,7 @@ io_dispatch (GSource     *source,
 {
   AioLoop *loop = _aio_ref (((IoSource *) source)->loop);
   AioLoop *previous = _aio_loop_current;
-  AioLoopIo *io = *_aio_loop_get_io (loop);
+  AioLoopIo *io = loop->io;
   int n;
 
   /* Nothing of the loop's runs in an iteration nested in one of its
@@ -96,7 +97,7 @@ io_dispatch (GSource     *source,
 
       /* Earlier watches' functions may have removed (or replaced) this
        * one, or closed the loop: look the slot up again every time. */
-      if (*_aio_loop_get_io (loop) != io || index >= io->slots->len)
+      if (loop->io != io || index >= io->slots->len)
         break;
       slot = &g_array_index (io->slots, IoSlot, index);
       if (slot->watch == NULL || slot->generation != (guint32) (token >> 32))
@@ -152,9 +153,9 @@ io_new (AioLoop  *loop,
   ((IoSource *) io->source)->loop = loop;
   g_source_set_name (io->source, "[aio-glib] sockets");
   g_source_set_can_recurse (io->source, FALSE);
-  g_source_set_priority (io->source, aio_loop_get_priority (loop));
+  g_source_set_priority (io->source, loop->priority);
   g_source_add_unix_fd (io->source, epoll_fd, G_IO_IN);
-  g_source_attach (io->source, aio_loop_get_context (loop));
+  g_source_attach (io->source, loop->context);
 
   return io;
 }
@@ -175,8 +176,7 @@ _aio_loop_add_io_watch (AioLoop     *loop,
                         int          fd,
                         GError     **error)
 {
-  AioLoopIo **iop = _aio_loop_get_io (loop);
-  AioLoopIo *io = *iop;
+  AioLoopIo *io = loop->io;
   struct epoll_event event = { 0 };
   guint32 index;
   IoSlot *slot;
@@ -192,7 +192,7 @@ _aio_loop_add_io_watch (AioLoop     *loop,
       io = io_new (loop, error);
       if (io == NULL)
         return FALSE;
-      *iop = io;
+      loop->io = io;
     }
 
   if (io->free_head != SLOT_NONE)
@@ -256,7 +256,7 @@ _aio_loop_remove_io_watch (AioIoWatch *watch)
   if (loop == NULL)
     return;
 
-  io = *_aio_loop_get_io (loop);
+  io = loop->io;
   g_assert (io != NULL);
   g_assert (g_array_index (io->slots, IoSlot, watch->slot).watch == watch);
 

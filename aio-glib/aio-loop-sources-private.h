@@ -1,14 +1,16 @@
-/* aio-loop-sources-private.h: between aio-loop.c and aio-loop-sources.c
+/* aio-loop-sources-private.h: between the loop's files
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later
  *
- * Only the loop's two files include this.  aio-loop.c is the loop object:
+ * Only the loop's files include this.  aio-loop.c is the loop object:
  * its registry, its context, its properties, running, stopping and
  * closing it, its tasks.  aio-loop-sources.c is what the loop does on its
  * context: the ready queue and the others' turn, the timer heap and the
- * inbox, and their GSources.  Both work on the instance struct below;
- * the object calls into the sources, never the other way round.  The rest
- * of the library goes through aio-loop-private.h.
+ * inbox, and their GSources.  aio-io.c is the fifth source, for file
+ * descriptors, made on the first watch.  All three work on the instance
+ * struct below.  The calls go one way: the object calls into the sources
+ * and into aio-io.c, aio-io.c into the sources, and the sources call
+ * neither.  The rest of the library goes through aio-loop-private.h.
  */
 
 #pragma once

@@ -13,6 +13,9 @@
 
 #include "config.h"
 
+#include <glib/gi18n-lib.h>
+
+#include "aio-error.h"
 #include "aio-loop-sources-private.h"
 #include "aio-private.h"
 
@@ -731,6 +734,17 @@ _aio_loop_set_ready_budget (AioLoop *self,
                             gint64   budget_us)
 {
   self->ready_budget = budget_us;
+}
+
+gboolean
+_aio_loop_check_open (AioLoop  *self,
+                      GError  **error)
+{
+  if (!g_atomic_int_get (&self->closed))
+    return TRUE;
+
+  g_set_error_literal (error, AIO_ERROR, AIO_ERROR_CLOSED, _("The event loop is closed"));
+  return FALSE;
 }
 
 AioLink *

@@ -684,17 +684,6 @@ _aio_loop_get_stack_size (AioLoop *loop)
 
 /* ---- running ------------------------------------------------------------- */
 
-gboolean
-_aio_loop_check_open (AioLoop  *self,
-                      GError  **error)
-{
-  if (!g_atomic_int_get (&self->closed))
-    return TRUE;
-
-  g_set_error_literal (error, AIO_ERROR, AIO_ERROR_CLOSED, _("The event loop is closed"));
-  return FALSE;
-}
-
 /* Sets up a run of the loop in this thread: refuses to nest inside a
  * running loop, takes the context, and makes it the thread default so
  * that GIO calls made by tasks report back to it. */
@@ -883,12 +872,6 @@ aio_loop_close (AioLoop *loop)
     }
 
   _aio_unref (loop);
-}
-
-AioLoopIo **
-_aio_loop_get_io (AioLoop *self)
-{
-  return &self->io;
 }
 
 /* ---- tasks --------------------------------------------------------------- */
