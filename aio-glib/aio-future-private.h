@@ -106,6 +106,10 @@ void      _aio_future_unref           (AioFuture      *future);
 /* A new future of @type (AioFuture or a subclass with a recycle() hook),
  * from the calling thread's pool when it has one; then set its loop. */
 gpointer  _aio_future_new_of_type     (GType           type);
+/* TRUE inside _aio_future_new_of_type()'s g_object_new(): the library is
+ * constructing the future and sets its loop right after, so constructed()
+ * must not (aio-task.c refuses a task made any other way). */
+gboolean  _aio_future_is_constructing_internally (void);
 
 /* Initializes a future created with g_object_new() of a subclass on @loop
  * (NULL: the running loop, else the default one). */
@@ -141,6 +145,10 @@ gboolean  _aio_future_try_reject      (AioFuture      *future,
 gboolean  _aio_future_cancel_now      (AioFuture      *future,
                                        const char     *message,
                                        gboolean        dispatch_now);
+/* TRUE when @future is resolved; otherwise sets @error (the future's error,
+ * or AIO_ERROR_INVALID_STATE while pending) and returns FALSE. */
+gboolean  _aio_future_check_resolved  (AioFuture      *future,
+                                       GError        **error);
 /* Frees the value a future holds and forgets it. */
 void      _aio_future_clear_value     (AioFuture      *future);
 /* Frees @value, of @type, as a future holding it would (with @destroy,

@@ -7,8 +7,10 @@
 /* A future's outcome is written once, by whoever claims it (see
  * aio-future.c), and read any number of times after.  This file knows
  * the kinds of value (AioValueType): how to store one, copy one into
- * another future, free one, and hand one to a getter; aio-future.c knows
- * the rest of a future's life (claiming, publishing, callbacks, pools). */
+ * another future, and hand one to a getter; aio-future.c knows the rest
+ * of a future's life (claiming, publishing, callbacks, pools), and so
+ * also how a value is freed and whether a future resolved, which its
+ * finalize, its recycling and aio_future_wait_finish() need. */
 
 #include "config.h"
 
@@ -18,49 +20,6 @@
 #include "aio-future-private.h"
 
 /* ---- values -------------------------------------------------------------- */
-
-void
-_aio_value_free (AioValueType   type,
-                 AioValue       value,
-                 GDestroyNotify destroy)
-{
-  switch (type)
-    {
-    case AIO_VALUE_STRING:
-      g_free (value.p);
-      break;
-
-    case AIO_VALUE_OBJECT:
-      g_clear_object ((GObject **) &value.p);
-      break;
-
-    case AIO_VALUE_POINTER:
-      if (destroy != NULL && value.p != NULL)
-        destroy (value.p);
-      break;
-
-    case AIO_VALUE_VALUE:
-      g_value_unset (value.p);
-      g_free (value.p);
-      break;
-
-    case AIO_VALUE_NONE:
-    case AIO_VALUE_BOOLEAN:
-    case AIO_VALUE_INT64:
-    case AIO_VALUE_DOUBLE:
-    default:
-      break;
-    }
-}
-
-void
-_aio_future_clear_value (AioFuture *self)
-{
-  _aio_value_free (self->value_type, self->value, self->value_destroy);
-  self->value.p = NULL;
-  self->value_destroy = NULL;
-  self->value_type = AIO_VALUE_NONE;
-}
 
 GValue *
 _aio_value_copy (const GValue *value)
@@ -509,32 +468,6 @@ aio_future_new_for_error (GError *error)
 
 /* ---- reading the outcome ------------------------------------------------- */
 
-/* Returns TRUE when @self is resolved; otherwise sets @error (the future's
- * error, or AIO_ERROR_INVALID_STATE while pending) and returns FALSE. */
-static gboolean
-aio_future_check_resolved (AioFuture  *self,
-                           GError    **error)
-{
-  switch (_aio_future_state (self))
-    {
-    case AIO_FUTURE_RESOLVED:
-      return TRUE;
-
-    case AIO_FUTURE_REJECTED:
-    case AIO_FUTURE_CANCELLED:
-      self->error_retrieved = TRUE;
-      if (error != NULL)
-        *error = g_error_copy (self->error);
-      return FALSE;
-
-    case AIO_FUTURE_PENDING:
-    default:
-      g_set_error_literal (error, AIO_ERROR, AIO_ERROR_INVALID_STATE,
-                           _("The future is not done yet"));
-      return FALSE;
-    }
-}
-
 static gboolean
 aio_future_check_type (AioFuture    *self,
                        AioValueType  wanted,
@@ -562,33 +495,11 @@ _aio_future_read_value (AioFuture     *future,
   /* Static: every byte zero, whichever member is read. */
   static const AioValue none;
 
-  if (!aio_future_check_resolved (future, error) ||
+  if (!_aio_future_check_resolved (future, error) ||
       !aio_future_check_type (future, type, func) ||
       future->value_type != type)
     return &none;
   return &future->value;
-}
-
-/**
- * aio_future_propagate:
- * @future: an [class@Aio.Future]
- * @error: return location for the future's error
- *
- * Checks how @future ended, whatever its value.
- *
- * Returns: %TRUE if @future is resolved; %FALSE with @error set if it was
- *   rejected or cancelled, or is still pending (`AIO_ERROR_INVALID_STATE`)
- *
- * Since: 1.0
- */
-gboolean
-aio_future_propagate (AioFuture  *future,
-                      GError    **error)
-{
-  g_return_val_if_fail (AIO_IS_FUTURE (future), FALSE);
-  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
-
-  return aio_future_check_resolved (future, error);
 }
 
 /**
@@ -725,7 +636,7 @@ aio_future_get_pointer (AioFuture  *future,
   g_return_val_if_fail (AIO_IS_FUTURE (future), NULL);
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
 
-  if (!aio_future_check_resolved (future, error))
+  if (!_aio_future_check_resolved (future, error))
     return NULL;
 
   switch ((AioValueType) future->value_type)
@@ -766,7 +677,7 @@ aio_future_get_value (AioFuture  *future,
   g_return_val_if_fail (value != NULL && !G_IS_VALUE (value), FALSE);
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
 
-  if (!aio_future_check_resolved (future, error))
+  if (!_aio_future_check_resolved (future, error))
     return FALSE;
 
   switch ((AioValueType) future->value_type)

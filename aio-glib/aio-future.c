@@ -58,7 +58,6 @@
 #include "aio-loop-private.h"
 #include "aio-private.h"
 #include "aio-recycle-private.h"
-#include "aio-task.h"
 
 G_DEFINE_TYPE (AioFuture, aio_future, G_TYPE_OBJECT)
 
@@ -155,6 +154,51 @@ _aio_is_future_slow (gconstpointer instance)
   __atomic_store_n (&_aio_future_type_cache[(guint) g_atomic_int_add (&next, 1) % AIO_FUTURE_TYPE_CACHE],
                     type, __ATOMIC_RELAXED);
   return TRUE;
+}
+
+/* ---- the outcome's value ------------------------------------------------- */
+
+void
+_aio_value_free (AioValueType   type,
+                 AioValue       value,
+                 GDestroyNotify destroy)
+{
+  switch (type)
+    {
+    case AIO_VALUE_STRING:
+      g_free (value.p);
+      break;
+
+    case AIO_VALUE_OBJECT:
+      g_clear_object ((GObject **) &value.p);
+      break;
+
+    case AIO_VALUE_POINTER:
+      if (destroy != NULL && value.p != NULL)
+        destroy (value.p);
+      break;
+
+    case AIO_VALUE_VALUE:
+      g_value_unset (value.p);
+      g_free (value.p);
+      break;
+
+    case AIO_VALUE_NONE:
+    case AIO_VALUE_BOOLEAN:
+    case AIO_VALUE_INT64:
+    case AIO_VALUE_DOUBLE:
+    default:
+      break;
+    }
+}
+
+void
+_aio_future_clear_value (AioFuture *self)
+{
+  _aio_value_free (self->value_type, self->value, self->value_destroy);
+  self->value.p = NULL;
+  self->value_destroy = NULL;
+  self->value_type = AIO_VALUE_NONE;
 }
 
 /* ---- recycling ----------------------------------------------------------- */
@@ -293,6 +337,12 @@ _aio_future_unref (AioFuture *self)
  * right after; see aio_future_constructed(). */
 static AIO_TLS gboolean constructing_internally;
 
+gboolean
+_aio_future_is_constructing_internally (void)
+{
+  return constructing_internally;
+}
+
 /* A new future of @type, from this thread's pool when it has one; set up
  * as g_object_new() would.  The caller sets its loop. */
 gpointer
@@ -331,14 +381,9 @@ aio_future_constructed (GObject *object)
   if (constructing_internally || self->loop != NULL)
     return;
 
+  /* AioTask refuses in its own constructed(). */
   if (G_OBJECT_TYPE (self) == AIO_TYPE_FUTURE)
     _aio_future_set_loop (self, NULL);
-  else if (G_OBJECT_TYPE (self) == AIO_TYPE_TASK)
-    {
-      _aio_future_set_loop (self, NULL);
-      g_critical ("An AioTask cannot be constructed with g_object_new(): it would have "
-                  "no body; use aio_create_task() or aio_create_stepped_task()");
-    }
 }
 
 static void
@@ -767,6 +812,54 @@ aio_future_cancel (AioFuture  *future,
   g_return_val_if_fail (AIO_IS_FUTURE (future), FALSE);
 
   return AIO_FUTURE_GET_CLASS (future)->cancel (future, message);
+}
+
+/* Returns TRUE when @self is resolved; otherwise sets @error (the future's
+ * error, or AIO_ERROR_INVALID_STATE while pending) and returns FALSE. */
+gboolean
+_aio_future_check_resolved (AioFuture  *self,
+                            GError    **error)
+{
+  switch (_aio_future_state (self))
+    {
+    case AIO_FUTURE_RESOLVED:
+      return TRUE;
+
+    case AIO_FUTURE_REJECTED:
+    case AIO_FUTURE_CANCELLED:
+      self->error_retrieved = TRUE;
+      if (error != NULL)
+        *error = g_error_copy (self->error);
+      return FALSE;
+
+    case AIO_FUTURE_PENDING:
+    default:
+      g_set_error_literal (error, AIO_ERROR, AIO_ERROR_INVALID_STATE,
+                           _("The future is not done yet"));
+      return FALSE;
+    }
+}
+
+/**
+ * aio_future_propagate:
+ * @future: an [class@Aio.Future]
+ * @error: return location for the future's error
+ *
+ * Checks how @future ended, whatever its value.
+ *
+ * Returns: %TRUE if @future is resolved; %FALSE with @error set if it was
+ *   rejected or cancelled, or is still pending (`AIO_ERROR_INVALID_STATE`)
+ *
+ * Since: 1.0
+ */
+gboolean
+aio_future_propagate (AioFuture  *future,
+                      GError    **error)
+{
+  g_return_val_if_fail (AIO_IS_FUTURE (future), FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  return _aio_future_check_resolved (future, error);
 }
 
 /* ---- done callbacks ------------------------------------------------------ */

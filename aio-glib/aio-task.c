@@ -758,12 +758,31 @@ aio_task_cancellable_cancelled (GCancellable *cancellable,
 
 /* ---- class --------------------------------------------------------------- */
 
+/* A task made with g_object_new() from outside the library (a language
+ * binding's default constructor, say) has no body: it gets a loop, as a
+ * future would, so that it can be dropped cleanly, and a critical. */
+static void
+aio_task_constructed (GObject *object)
+{
+  AioFuture *future = (AioFuture *) object;
+
+  G_OBJECT_CLASS (aio_task_parent_class)->constructed (object);
+
+  if (_aio_future_is_constructing_internally () || future->loop != NULL)
+    return;
+
+  _aio_future_set_loop (future, NULL);
+  g_critical ("An AioTask cannot be constructed with g_object_new(): it would have "
+              "no body; use aio_create_task() or aio_create_stepped_task()");
+}
+
 static void
 aio_task_class_init (AioTaskClass *klass)
 {
   GObjectClass *object_class = G_OBJECT_CLASS (klass);
   AioFutureClass *future_class = AIO_FUTURE_CLASS (klass);
 
+  object_class->constructed = aio_task_constructed;
   object_class->finalize = aio_task_finalize;
   future_class->cancel = aio_task_real_cancel;
 }
