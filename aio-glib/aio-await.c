@@ -20,7 +20,7 @@
 /* The typed forms of aio_await(): the value @future resolved with, of
  * @type, as the getters read it (with a copy of a string and a reference
  * on an object, for the caller); all zeroes when the await failed. */
-static AioValue
+G_ALWAYS_INLINE static inline AioValue
 aio_await_typed (AioFuture     *future,
                  AioValueType   type,
                  const char    *func,

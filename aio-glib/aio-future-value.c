@@ -83,7 +83,7 @@ _aio_future_copy_outcome (AioFuture *self,
 /* Resolves @future with @value, of @type, which it takes: should @future
  * be done already, @value is freed (with @destroy, for a pointer).  @func
  * names the caller in the critical. */
-static void
+G_ALWAYS_INLINE static inline void
 aio_future_resolve_with (AioFuture      *future,
                          const char     *func,
                          AioValueType    type,

@@ -766,7 +766,8 @@ aio_task_constructed (GObject *object)
 {
   AioFuture *future = (AioFuture *) object;
 
-  G_OBJECT_CLASS (aio_task_parent_class)->constructed (object);
+  /* Unchecked: every task comes through here. */
+  ((GObjectClass *) aio_task_parent_class)->constructed (object);
 
   if (_aio_future_is_constructing_internally () || future->loop != NULL)
     return;
@@ -1256,7 +1257,7 @@ aio_task_end_return (AioTask *self)
 /* Returns @value, of @type, which the task takes: should it have returned
  * already, @value is freed (with @destroy, for a pointer).  @func names
  * the caller in the critical. */
-static void
+G_ALWAYS_INLINE static inline void
 aio_task_return_with (AioTask        *self,
                       const char     *func,
                       AioValueType    type,
