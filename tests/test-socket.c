@@ -97,6 +97,20 @@ send_all (GSocket    *socket,
   g_assert_no_error (error);
 }
 
+/* Sends @text on @a and receives it, whole, on @b. */
+static void
+check_passes (GSocket    *a,
+              GSocket    *b,
+              const char *text)
+{
+  char buffer[64];
+  gsize size = strlen (text);
+
+  send_all (a, text);
+  g_assert_cmpint (receive (b, buffer, sizeof buffer), ==, size);
+  g_assert_cmpmem (buffer, size, text, size);
+}
+
 /* ==== tests =============================================================== */
 
 static void
@@ -153,9 +167,7 @@ test_partial_reads (Fixture *f)
   g_assert_cmpmem (buffer, 2, "89", 2);
 
   /* That was short: the next receive waits for the event of new data. */
-  send_all (a, "ab");
-  g_assert_cmpint (receive (b, buffer, sizeof buffer), ==, 2);
-  g_assert_cmpmem (buffer, 2, "ab", 2);
+  check_passes (a, b, "ab");
 }
 
 static void
@@ -239,7 +251,6 @@ test_cancel_task (Fixture *f)
   g_autoptr(GSocket) b = NULL;
   g_autoptr(GError) error = NULL;
   Receiver r = { 0 };
-  char buffer[8];
   AioTask *task;
 
   g_test_summary ("Cancelling a task that waits for a receive ends the wait at once; the "
@@ -257,9 +268,7 @@ test_cancel_task (Fixture *f)
   g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
   g_assert_true (r.returned);
 
-  send_all (a, "data");
-  g_assert_cmpint (receive (b, buffer, sizeof buffer), ==, 4);
-  g_assert_cmpmem (buffer, 4, "data", 4);
+  check_passes (a, b, "data");
   /* The cancelled receive's buffer was never written. */
   for (gsize i = 0; i < sizeof r.buffer; i++)
     g_assert_cmpint (r.buffer[i], ==, 'x');
@@ -281,9 +290,7 @@ test_cancel_wait_for (Fixture *f)
                                     &error), ==, 0);
   g_assert_error (error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT);
 
-  send_all (a, "late");
-  g_assert_cmpint (receive (b, buffer, sizeof buffer), ==, 4);
-  g_assert_cmpmem (buffer, 4, "late", 4);
+  check_passes (a, b, "late");
 }
 
 static void
@@ -366,9 +373,7 @@ test_cancel_other_thread (Fixture *f)
   g_assert_false (aio_await (pending, &error));
   g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
 
-  send_all (a, "next");
-  g_assert_cmpint (receive (b, buffer, sizeof buffer), ==, 4);
-  g_assert_cmpmem (buffer, 4, "next", 4);
+  check_passes (a, b, "next");
 }
 
 static void
