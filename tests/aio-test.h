@@ -94,12 +94,14 @@ void aio_test_run_bare_test          (Fixture *f, gconstpointer data);
 #define yield_n(n)               aio_test_yield_n (n)
 #define fixture_context(f)       aio_loop_get_context ((f)->loop)
 
-/* Runs @statement and asserts that it logged one critical of the library
- * matching @pattern (a g_pattern_match_simple() glob). */
-#define EXPECT_CRITICAL(pattern, statement)                           \
+/* Runs the statement given after @pattern and asserts that it logged one
+ * critical of the library matching @pattern (a g_pattern_match_simple()
+ * glob).  Variadic, so that a statement with commas of its own (another
+ * macro's expansion) passes through. */
+#define EXPECT_CRITICAL(pattern, ...)                                 \
   G_STMT_START {                                                      \
     g_test_expect_message ("Aio", G_LOG_LEVEL_CRITICAL, pattern);     \
-    statement;                                                        \
+    __VA_ARGS__;                                                      \
     g_test_assert_expected_messages ();                               \
   } G_STMT_END
 

@@ -246,8 +246,7 @@ check_first_outcome (AioFuture    *future,
     }
 }
 
-#define EXPECT_ALREADY_DONE() \
-  g_test_expect_message ("Aio", G_LOG_LEVEL_CRITICAL, "*already done*")
+#define EXPECT_ALREADY_DONE(...) EXPECT_CRITICAL ("*already done*", __VA_ARGS__)
 
 static void
 test_state_complete_twice (Fixture       *f,
@@ -264,56 +263,31 @@ test_state_complete_twice (Fixture       *f,
       GValue value = G_VALUE_INIT;
       guint destroyed = 0;
 
-      EXPECT_ALREADY_DONE ();
-      aio_future_resolve (future);
-      g_test_assert_expected_messages ();
-
-      EXPECT_ALREADY_DONE ();
-      aio_future_resolve_boolean (future, TRUE);
-      g_test_assert_expected_messages ();
-
-      EXPECT_ALREADY_DONE ();
-      aio_future_resolve_int64 (future, 7);
-      g_test_assert_expected_messages ();
-
-      EXPECT_ALREADY_DONE ();
-      aio_future_resolve_double (future, 0.5);
-      g_test_assert_expected_messages ();
-
-      EXPECT_ALREADY_DONE ();
-      aio_future_resolve_string (future, "late");
-      g_test_assert_expected_messages ();
+      EXPECT_ALREADY_DONE (aio_future_resolve (future));
+      EXPECT_ALREADY_DONE (aio_future_resolve_boolean (future, TRUE));
+      EXPECT_ALREADY_DONE (aio_future_resolve_int64 (future, 7));
+      EXPECT_ALREADY_DONE (aio_future_resolve_double (future, 0.5));
+      EXPECT_ALREADY_DONE (aio_future_resolve_string (future, "late"));
 
       /* Taken, so freed (Valgrind checks). */
-      EXPECT_ALREADY_DONE ();
-      aio_future_resolve_take_string (future, g_strdup ("late"));
-      g_test_assert_expected_messages ();
+      EXPECT_ALREADY_DONE (aio_future_resolve_take_string (future, g_strdup ("late")));
 
       /* Not taken: the object keeps its single reference. */
-      EXPECT_ALREADY_DONE ();
-      aio_future_resolve_object (future, object);
-      g_test_assert_expected_messages ();
-
-      EXPECT_ALREADY_DONE ();
-      aio_future_resolve_pointer (future, &destroyed, aio_test_count);
-      g_test_assert_expected_messages ();
+      EXPECT_ALREADY_DONE (aio_future_resolve_object (future, object));
+      EXPECT_ALREADY_DONE (aio_future_resolve_pointer (future, &destroyed, aio_test_count));
       g_assert_cmpuint (destroyed, ==, 1);
 
       g_value_init (&value, G_TYPE_STRING);
       g_value_set_static_string (&value, "late");
-      EXPECT_ALREADY_DONE ();
-      aio_future_resolve_value (future, &value);
-      g_test_assert_expected_messages ();
+      EXPECT_ALREADY_DONE (aio_future_resolve_value (future, &value));
       g_value_unset (&value);
 
       /* The error is taken, so freed. */
-      EXPECT_ALREADY_DONE ();
-      aio_future_reject (future, g_error_new_literal (G_IO_ERROR, G_IO_ERROR_FAILED, "late"));
-      g_test_assert_expected_messages ();
-
-      EXPECT_ALREADY_DONE ();
-      aio_future_reject_literal (future, G_IO_ERROR, G_IO_ERROR_CANCELLED, "late");
-      g_test_assert_expected_messages ();
+      EXPECT_ALREADY_DONE (aio_future_reject (future,
+                                              g_error_new_literal (G_IO_ERROR, G_IO_ERROR_FAILED,
+                                                                   "late")));
+      EXPECT_ALREADY_DONE (aio_future_reject_literal (future, G_IO_ERROR,
+                                                      G_IO_ERROR_CANCELLED, "late"));
 
       /* cancel() on a done future is no error: it returns FALSE. */
       g_assert_false (aio_future_cancel (future, "late"));
@@ -697,8 +671,7 @@ test_value_pending (Fixture       *f,
   g_assert_finalize_object (future);
 }
 
-#define EXPECT_MISMATCH(what) \
-  g_test_expect_message ("Aio", G_LOG_LEVEL_CRITICAL, "*holds " what "*")
+#define EXPECT_MISMATCH(what, ...) EXPECT_CRITICAL ("*holds " what "*", __VA_ARGS__)
 
 static void
 test_value_type_mismatch (Fixture       *f,
@@ -711,38 +684,31 @@ test_value_type_mismatch (Fixture       *f,
                   "programmer error: a critical, the zero value, and no GError");
 
   future = aio_future_new_for_string ("text");
-  EXPECT_MISMATCH ("a string, not an int64");
-  g_assert_cmpint (aio_future_get_int64 (future, &error), ==, 0);
-  g_test_assert_expected_messages ();
-  EXPECT_MISMATCH ("a string, not a boolean");
-  g_assert_false (aio_future_get_boolean (future, &error));
-  g_test_assert_expected_messages ();
-  EXPECT_MISMATCH ("a string, not an object");
-  g_assert_null (aio_future_get_object (future, &error));
-  g_test_assert_expected_messages ();
+  EXPECT_MISMATCH ("a string, not an int64",
+                   g_assert_cmpint (aio_future_get_int64 (future, &error), ==, 0));
+  EXPECT_MISMATCH ("a string, not a boolean",
+                   g_assert_false (aio_future_get_boolean (future, &error)));
+  EXPECT_MISMATCH ("a string, not an object",
+                   g_assert_null (aio_future_get_object (future, &error)));
   g_assert_no_error (error);
   /* The value is intact. */
   g_assert_cmpstr (aio_future_get_string (future, &error), ==, "text");
   g_assert_finalize_object (future);
 
   future = aio_future_new_for_int64 (9);
-  EXPECT_MISMATCH ("an int64, not a double");
-  g_assert_cmpfloat (aio_future_get_double (future, &error), ==, 0.0);
-  g_test_assert_expected_messages ();
-  EXPECT_MISMATCH ("an int64, not a string");
-  g_assert_null (aio_future_get_string (future, &error));
-  g_test_assert_expected_messages ();
-  EXPECT_MISMATCH ("an int64, not a pointer");
-  g_assert_null (aio_future_get_pointer (future, &error));
-  g_test_assert_expected_messages ();
+  EXPECT_MISMATCH ("an int64, not a double",
+                   g_assert_cmpfloat (aio_future_get_double (future, &error), ==, 0.0));
+  EXPECT_MISMATCH ("an int64, not a string",
+                   g_assert_null (aio_future_get_string (future, &error)));
+  EXPECT_MISMATCH ("an int64, not a pointer",
+                   g_assert_null (aio_future_get_pointer (future, &error)));
   g_assert_no_error (error);
   g_assert_cmpint (aio_future_get_int64 (future, &error), ==, 9);
   g_assert_finalize_object (future);
 
   future = aio_future_new_for_boolean (TRUE);
-  EXPECT_MISMATCH ("a boolean, not an int64");
-  g_assert_cmpint (aio_future_get_int64 (future, &error), ==, 0);
-  g_test_assert_expected_messages ();
+  EXPECT_MISMATCH ("a boolean, not an int64",
+                   g_assert_cmpint (aio_future_get_int64 (future, &error), ==, 0));
   g_assert_no_error (error);
   g_assert_finalize_object (future);
 }
