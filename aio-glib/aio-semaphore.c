@@ -328,6 +328,51 @@ aio_semaphore_acquire (AioSemaphore *semaphore)
 }
 
 /**
+ * aio_semaphore_check_release:
+ * @semaphore: an [class@Aio.Semaphore]
+ * @error: return location for a #GError, or %NULL
+ *
+ * Checks that [method@Aio.Semaphore.release] may give a slot back: that
+ * a bounded @semaphore would not go beyond its initial value, and that
+ * the value would not go beyond %G_MAXINT.
+ *
+ * This is the rule [method@Aio.Semaphore.release] enforces with a
+ * critical; a language binding calls it first to raise its own error
+ * instead (Python's `ValueError`, as asyncio's
+ * `BoundedSemaphore.release()` does), so that the rule is checked in one
+ * place.
+ *
+ * Returns: %TRUE if a release is allowed; otherwise %FALSE, with @error
+ *   set to %AIO_ERROR_INVALID_STATE
+ *
+ * Since: 1.0
+ */
+gboolean
+aio_semaphore_check_release (AioSemaphore  *semaphore,
+                             GError       **error)
+{
+  g_return_val_if_fail (AIO_IS_SEMAPHORE (semaphore), FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  if (semaphore->bounded && semaphore->value >= semaphore->initial)
+    {
+      g_set_error_literal (error, AIO_ERROR, AIO_ERROR_INVALID_STATE,
+                           _("The bounded semaphore was released too many times"));
+      return FALSE;
+    }
+
+  if (semaphore->value == G_MAXINT)
+    {
+      g_set_error_literal (error, AIO_ERROR, AIO_ERROR_INVALID_STATE,
+                           _("The semaphore has G_MAXINT free slots already; one more "
+                             "release would overflow it"));
+      return FALSE;
+    }
+
+  return TRUE;
+}
+
+/**
  * aio_semaphore_release:
  * @semaphore: an [class@Aio.Semaphore]
  *
@@ -336,7 +381,8 @@ aio_semaphore_acquire (AioSemaphore *semaphore)
  * next iteration.
  *
  * Releasing a bounded semaphore beyond its initial value is a programmer
- * error and changes nothing.
+ * error and changes nothing ([method@Aio.Semaphore.check_release] tells
+ * beforehand).
  *
  * asyncio's semaphores have no upper bound, C's `gint` has: a release that
  * would take the value beyond %G_MAXINT is a programmer error too (a
@@ -348,19 +394,13 @@ aio_semaphore_acquire (AioSemaphore *semaphore)
 void
 aio_semaphore_release (AioSemaphore *semaphore)
 {
+  g_autoptr(GError) error = NULL;
+
   g_return_if_fail (AIO_IS_SEMAPHORE (semaphore));
 
-  if (semaphore->bounded && semaphore->value >= semaphore->initial)
+  if (!aio_semaphore_check_release (semaphore, &error))
     {
-      g_critical ("aio_semaphore_release: the bounded semaphore %p was released too many times",
-                  semaphore);
-      return;
-    }
-
-  if (semaphore->value == G_MAXINT)
-    {
-      g_critical ("aio_semaphore_release: the semaphore %p has G_MAXINT free slots already; "
-                  "one more release would overflow it", semaphore);
+      g_critical ("aio_semaphore_release: semaphore %p: %s", semaphore, error->message);
       return;
     }
 

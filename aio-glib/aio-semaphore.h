@@ -28,6 +28,9 @@ AioSemaphore *aio_bounded_semaphore_new  (gint          value);
 AIO_AVAILABLE_IN_1_0
 AioFuture    *aio_semaphore_acquire      (AioSemaphore *semaphore) G_GNUC_WARN_UNUSED_RESULT;
 AIO_AVAILABLE_IN_1_0
+gboolean      aio_semaphore_check_release (AioSemaphore  *semaphore,
+                                           GError       **error);
+AIO_AVAILABLE_IN_1_0
 void          aio_semaphore_release      (AioSemaphore *semaphore);
 AIO_AVAILABLE_IN_1_0
 gboolean      aio_semaphore_is_locked    (AioSemaphore *semaphore);

@@ -1444,15 +1444,19 @@ class Semaphore(_ContextLock, _Aio.Semaphore):
             raise ValueError('Semaphore initial value must be >= 0')
         kwargs.setdefault('value', value)
         super().__init__(**kwargs)
-        self._aio_bound = value
 
     def locked(self):
         return self.is_locked()
 
     def release(self):
-        bound = getattr(self, '_aio_bound', None)
-        if self.is_bounded() and bound is not None and self.get_value() >= bound:
-            raise ValueError('BoundedSemaphore released too many times')
+        # The rule is C's (aio_semaphore_check_release()); this only turns
+        # its answer into asyncio's error, where C would log a critical.
+        try:
+            _Aio.Semaphore.check_release(self)
+        except GLib.Error as err:
+            if self.is_bounded():
+                raise ValueError('BoundedSemaphore released too many times') from None
+            raise OverflowError(err.message) from None
         _Aio.Semaphore.release(self)
 
 

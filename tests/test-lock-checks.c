@@ -1,5 +1,6 @@
-/* test-lock-checks.c: aio_lock_check_held(), the one rule for who may
- * release a lock, as a GError for the bindings
+/* test-lock-checks.c: aio_lock_check_held() and
+ * aio_semaphore_check_release(), the one rule for who may release a lock
+ * and when a semaphore may be released, as a GError for the bindings
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later
  *
@@ -82,6 +83,52 @@ test_check_held_condition (Fixture *f)
   g_assert_finalize_object (lock);
 }
 
+static void
+test_check_release_bounded (Fixture *f)
+{
+  g_autoptr(GError) error = NULL;
+  AioSemaphore *semaphore = aio_bounded_semaphore_new (1);
+
+  g_test_summary ("asyncio.BoundedSemaphore.release() beyond the initial value raises "
+                  "ValueError: aio_semaphore_check_release() gives the bindings that "
+                  "answer as a GError, with no critical and no change to the value");
+
+  g_assert_false (aio_semaphore_check_release (semaphore, &error));
+  g_assert_error (error, AIO_ERROR, AIO_ERROR_INVALID_STATE);
+  g_assert_nonnull (strstr (error->message, "released too many times"));
+  g_clear_error (&error);
+  g_assert_cmpint (aio_semaphore_get_value (semaphore), ==, 1);
+
+  g_assert_true (aio_await (aio_semaphore_acquire (semaphore), NULL));
+  g_assert_true (aio_semaphore_check_release (semaphore, &error));
+  g_assert_no_error (error);
+  aio_semaphore_release (semaphore);
+  g_assert_cmpint (aio_semaphore_get_value (semaphore), ==, 1);
+
+  g_assert_finalize_object (semaphore);
+}
+
+static void
+test_check_release_unbounded (Fixture *f)
+{
+  g_autoptr(GError) error = NULL;
+  AioSemaphore *semaphore = aio_semaphore_new (1);
+
+  g_test_summary ("asyncio.Semaphore.release() has no bound: aio_semaphore_check_release() "
+                  "allows it, up to the G_MAXINT a gint holds");
+
+  g_assert_true (aio_semaphore_check_release (semaphore, &error));
+  g_assert_no_error (error);
+  g_assert_finalize_object (semaphore);
+
+  semaphore = aio_semaphore_new (G_MAXINT);
+  g_assert_false (aio_semaphore_check_release (semaphore, &error));
+  g_assert_error (error, AIO_ERROR, AIO_ERROR_INVALID_STATE);
+  g_assert_nonnull (strstr (error->message, "G_MAXINT"));
+  g_assert_cmpint (aio_semaphore_get_value (semaphore), ==, G_MAXINT);
+  g_assert_finalize_object (semaphore);
+}
+
 int
 main (int    argc,
       char **argv)
@@ -90,6 +137,8 @@ main (int    argc,
 
   TEST ("/aio/lock/check-held", test_check_held);
   TEST ("/aio/lock/check-held/condition", test_check_held_condition);
+  TEST ("/aio/semaphore/check-release/bounded", test_check_release_bounded);
+  TEST ("/aio/semaphore/check-release/unbounded", test_check_release_unbounded);
 
   return g_test_run ();
 }

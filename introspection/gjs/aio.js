@@ -1125,31 +1125,13 @@ function patchLocks() {
     };
 }
 
-// A bounded semaphore's initial value, which C keeps to itself: recorded
-// when the semaphore is made, to refuse a release too many with an error,
-// as the lock does (C would only log a critical).
-const INITIAL = Symbol('aio-glib initial value of a semaphore');
-
+// A release too many: the rule is C's (aio_semaphore_check_release()),
+// whose GLib.Error is thrown here where C would only log a critical.
 function patchSemaphores() {
     const Semaphore = Aio.Semaphore.prototype;
-    const init = Semaphore._init;
-    Semaphore._init = function (...args) {
-        init.apply(this, args);
-        this[INITIAL] = this.get_value();
-    };
-    const boundedNew = Aio.bounded_semaphore_new;
-    Aio.bounded_semaphore_new = function bounded_semaphore_new(value) {
-        const semaphore = boundedNew(value);
-        semaphore[INITIAL] = value;
-        return semaphore;
-    };
     const release = Semaphore.release;
     Semaphore.release = function () {
-        if (this.is_bounded() && this[INITIAL] !== undefined &&
-            this.get_value() >= this[INITIAL]) {
-            throw new Error('aio-glib: Semaphore.release(): the bounded ' +
-                'semaphore was released too many times');
-        }
+        this.check_release();
         release.call(this);
     };
 }
