@@ -182,6 +182,16 @@ aio_test_set_flag (gpointer user_data)
   *(gboolean *) user_data = TRUE;
 }
 
+void
+aio_test_sleep_long (AioTask  *task,
+                     gpointer  user_data)
+{
+  g_autoptr(GError) error = NULL;
+
+  if (!aio_await (aio_sleep (60), &error))
+    aio_task_return_error (task, g_steal_pointer (&error));
+}
+
 gpointer
 aio_test_run_in_thread (GThreadFunc func,
                         gpointer    data)

@@ -110,6 +110,11 @@ void aio_test_run_bare_test          (Fixture *f, gconstpointer data);
 void     aio_test_count          (gpointer user_data);
 void     aio_test_set_flag       (gpointer user_data);
 
+/* A task body that sleeps for a minute, unless cancelled first: it
+ * returns the error that woke it. */
+void     aio_test_sleep_long     (AioTask  *task,
+                                  gpointer  user_data);
+
 /* Runs @func (@data) on a new thread and joins it; returns its result. */
 gpointer aio_test_run_in_thread    (GThreadFunc  func,
                                     gpointer     data);

@@ -12,26 +12,10 @@
 #include "aio-test.h"
 
 static void
-sleep_long (AioTask  *task,
-            gpointer  user_data)
-{
-  g_autoptr(GError) error = NULL;
-
-  if (!aio_await (aio_sleep (60), &error))
-    aio_task_return_error (task, g_steal_pointer (&error));
-}
-
-static void
 sleep_short (AioTask  *task,
              gpointer  user_data)
 {
   g_assert_true (aio_await (aio_sleep (0.001), NULL));
-}
-
-static void
-drop_object (gpointer user_data)
-{
-  g_object_unref (user_data);
 }
 
 static void
@@ -46,10 +30,10 @@ test_task_object_gone (Fixture       *f,
                   "away, as asyncio cancels a task (CancelledError) with a "
                   "message that says why");
 
-  task = aio_loop_create_task (f->loop, sleep_long, NULL, NULL);
+  task = aio_loop_create_task (f->loop, aio_test_sleep_long, NULL, NULL);
   aio_task_bind_to_object (task, object);
   /* The object goes away while the task sleeps. */
-  aio_handle_unref (aio_loop_call_later (f->loop, 0.001, drop_object, object, NULL));
+  aio_handle_unref (aio_loop_call_later (f->loop, 0.001, g_object_unref, object, NULL));
 
   g_assert_false (aio_loop_run_until_complete (f->loop, AIO_FUTURE (task), NULL));
   g_assert_true (aio_future_is_cancelled (AIO_FUTURE (task)));
@@ -111,10 +95,10 @@ test_task_two_objects (Fixture       *f,
   g_test_summary ("A task bound to two objects is cancelled by the first to "
                   "go, and lets go of the other");
 
-  task = aio_loop_create_task (f->loop, sleep_long, NULL, NULL);
+  task = aio_loop_create_task (f->loop, aio_test_sleep_long, NULL, NULL);
   aio_task_bind_to_object (task, first);
   aio_task_bind_to_object (task, second);
-  aio_handle_unref (aio_loop_call_later (f->loop, 0.001, drop_object, second, NULL));
+  aio_handle_unref (aio_loop_call_later (f->loop, 0.001, g_object_unref, second, NULL));
   g_assert_false (aio_loop_run_until_complete (f->loop, AIO_FUTURE (task), NULL));
   g_assert_true (aio_future_is_cancelled (AIO_FUTURE (task)));
   g_assert_finalize_object (task);
@@ -156,10 +140,10 @@ test_group_object_gone (Fixture       *f,
   group = aio_task_group_new ();
   g_main_context_pop_thread_default (context);
   aio_task_group_bind_to_object (group, object);
-  a = g_object_ref (aio_task_group_create_task (group, sleep_long, NULL, NULL));
-  b = g_object_ref (aio_task_group_create_task (group, sleep_long, NULL, NULL));
+  a = g_object_ref (aio_task_group_create_task (group, aio_test_sleep_long, NULL, NULL));
+  b = g_object_ref (aio_task_group_create_task (group, aio_test_sleep_long, NULL, NULL));
   wait = aio_task_group_wait (group);
-  aio_handle_unref (aio_loop_call_later (f->loop, 0.001, drop_object, object, NULL));
+  aio_handle_unref (aio_loop_call_later (f->loop, 0.001, g_object_unref, object, NULL));
 
   g_assert_false (aio_loop_run_until_complete (f->loop, wait, &error));
   g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
@@ -170,7 +154,7 @@ test_group_object_gone (Fixture       *f,
 
   /* The wait is over: the group takes no more tasks. */
   EXPECT_CRITICAL ("*finished*",
-                   g_assert_null (aio_task_group_create_task (group, sleep_long, NULL, NULL)));
+                   g_assert_null (aio_task_group_create_task (group, aio_test_sleep_long, NULL, NULL)));
 
   g_assert_finalize_object (a);
   g_assert_finalize_object (b);

@@ -122,22 +122,6 @@ test_run_in_main_loop (void)
 }
 
 static void
-bound_sleeper (AioTask  *task,
-               gpointer  user_data)
-{
-  g_autoptr(GError) error = NULL;
-
-  if (!aio_await (aio_sleep (60), &error))
-    aio_task_return_error (task, g_steal_pointer (&error));
-}
-
-static void
-drop_object (gpointer user_data)
-{
-  g_object_unref (user_data);
-}
-
-static void
 test_bound_object_gone (Fixture       *f,
                         gconstpointer  data)
 {
@@ -151,9 +135,9 @@ test_bound_object_gone (Fixture       *f,
     return;
 
   object = g_object_new (G_TYPE_OBJECT, NULL);
-  task = aio_loop_create_task (loop, bound_sleeper, NULL, NULL);
+  task = aio_loop_create_task (loop, aio_test_sleep_long, NULL, NULL);
   aio_task_bind_to_object (task, object);
-  aio_handle_unref (aio_loop_call_later (loop, 0.001, drop_object, object, NULL));
+  aio_handle_unref (aio_loop_call_later (loop, 0.001, g_object_unref, object, NULL));
   g_assert_false (aio_loop_run_until_complete (loop, AIO_FUTURE (task), NULL));
   g_assert_cmpstr (aio_future_get_error (AIO_FUTURE (task))->message, ==,
                    "Das GObject, an das der Task gebunden war, ist verschwunden");
