@@ -224,10 +224,13 @@ job_release (gpointer user_data)
   if (!job->ran)
     aio_future_cancel (job->future, NULL);
 
-  /* Only the caller's data needs the loop's thread; without any, or when
-   * the loop is closed and cannot take the job back, let go of it here. */
-  if (job->destroy == NULL || !_aio_loop_push_inbox (job->loop, &job->link))
+  /* Only the caller's data needs the loop's thread; without any, let go
+   * of the job here.  A closed loop, which cannot take the job back, lets
+   * go of it at once. */
+  if (job->destroy == NULL)
     job_free (job);
+  else
+    _aio_loop_push_inbox (job->loop, &job->link);
 }
 
 static void

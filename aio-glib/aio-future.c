@@ -649,8 +649,7 @@ _aio_future_publish (AioFuture      *self,
        * which would race with the loop's thread taking it. */
       _aio_ref (self);
       self->link.func = aio_future_inbox_link;
-      if (!_aio_loop_push_inbox (self->loop, &self->link))
-        _aio_unref (self);
+      _aio_loop_push_inbox (self->loop, &self->link);
     }
 }
 

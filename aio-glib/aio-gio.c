@@ -454,11 +454,7 @@ export_cancelled (GCancellable *cancellable,
   request = g_new0 (ExportCancel, 1);
   request->link.func = export_cancel_run;
   request->future = _aio_ref (future);
-  if (!_aio_loop_push_inbox (future->loop, &request->link))
-    {
-      _aio_unref (request->future);
-      g_free (request);
-    }
+  _aio_loop_push_inbox (future->loop, &request->link);
 }
 
 static void

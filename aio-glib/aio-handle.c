@@ -166,9 +166,9 @@ _aio_handle_schedule (AioLoop        *loop,
 
   if (threadsafe)
     {
+      /* A closed loop fires the handle discarded at once. */
       if (!_aio_loop_push_inbox (loop, &self->link))
         {
-          aio_handle_fire (self, TRUE);
           aio_handle_unref (self);
           g_critical ("aio_loop_call_soon_threadsafe: the loop %p is closed", loop);
           return NULL;

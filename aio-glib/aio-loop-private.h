@@ -52,6 +52,10 @@ void      _aio_loop_release            (AioLoop  *loop);
 gboolean  _aio_loop_is_home_thread     (AioLoop  *loop);
 void      _aio_loop_push_ready         (AioLoop  *loop,
                                         AioLink  *link);
+/* Any thread.  Hands @link to @loop's thread.  A closed loop takes no
+ * more links: @link is then discarded at once, in the calling thread, as
+ * closing the loop discards those it held (its @func runs with @discard
+ * TRUE), and this returns %FALSE. */
 gboolean  _aio_loop_push_inbox         (AioLoop  *loop,
                                         AioLink  *link);
 void      _aio_loop_add_timer          (AioLoop  *loop,

@@ -599,6 +599,9 @@ _aio_loop_push_inbox (AioLoop *self,
   if (g_atomic_int_get (&self->closed))
     {
       g_mutex_unlock (&self->inbox_mutex);
+      /* Outside the lock: dropping what the link holds runs destroy
+       * notifies and finalizers, which may hand over to a loop again. */
+      link->func (link, TRUE);
       return FALSE;
     }
   link->next = NULL;

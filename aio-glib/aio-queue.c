@@ -1234,13 +1234,8 @@ aio_queue_put_entry_threadsafe (AioQueue *self,
   op->queue = _aio_ref (self);
   op->entry = *entry;
 
-  if (!_aio_loop_push_inbox (self->loop, &op->link))
-    {
-      /* The loop is closed: nobody will ever get the item. */
-      aio_queue_entry_free (self, &op->entry);
-      _aio_unref (op->queue);
-      g_free (op);
-    }
+  /* A closed loop frees the item at once: nobody will ever get it. */
+  _aio_loop_push_inbox (self->loop, &op->link);
 }
 
 /**

@@ -703,16 +703,9 @@ aio_task_cancel_from_thread (AioTask    *self,
   request->link.func = cancel_request_run;
   request->task = _aio_ref (self);
   request->message = g_strdup (message);
-  if (!_aio_loop_push_inbox (loop, &request->link))
-    {
-      /* The loop is closed: nothing of the task will ever run again. */
-      _aio_unref (request->task);
-      g_free (request->message);
-      g_free (request);
-      return FALSE;
-    }
-
-  return TRUE;
+  /* A closed loop drops the request: nothing of the task will ever run
+   * again. */
+  return _aio_loop_push_inbox (loop, &request->link);
 }
 
 static gboolean

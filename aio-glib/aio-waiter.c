@@ -63,8 +63,7 @@ aio_waiter_cancel (AioFuture  *future,
     {
       _aio_ref (self);
       self->cancel_link.func = aio_waiter_cancel_link;
-      if (!_aio_loop_push_inbox (loop, &self->cancel_link))
-        _aio_unref (self);
+      _aio_loop_push_inbox (loop, &self->cancel_link);
     }
 
   return TRUE;
@@ -421,11 +420,7 @@ _aio_sync_run_in_loop (AioLoop  *loop,
   call->link.func = loop_call_run;
   call->object = g_object_ref (object);
   call->func = func;
-  if (!_aio_loop_push_inbox (loop, &call->link))
-    {
-      g_object_unref (call->object);
-      g_free (call);
-    }
+  _aio_loop_push_inbox (loop, &call->link);
 }
 
 AioLoop *
