@@ -325,21 +325,19 @@ _aio_loop_end_dispatch (AioLoop *self)
  * ready: everybody has had their turn, so it ends the turn and runs the
  * tasks' next batches in the same iteration. */
 static gboolean
-turn_prepare (GSource *source,
-              gint    *timeout)
-{
-  AioLoop *self = LOOP_OF (source);
-
-  *timeout = -1;
-  return self->turn != TURN_NONE && self->ready_head != NULL && !self->dispatching;
-}
-
-static gboolean
 turn_check (GSource *source)
 {
   AioLoop *self = LOOP_OF (source);
 
   return self->turn != TURN_NONE && self->ready_head != NULL && !self->dispatching;
+}
+
+static gboolean
+turn_prepare (GSource *source,
+              gint    *timeout)
+{
+  *timeout = -1;
+  return turn_check (source);
 }
 
 static gboolean

@@ -158,6 +158,18 @@ aio_timeout_arm (AioTimeout *self,
     self->handle = aio_loop_call_at (self->loop, when, aio_timeout_fired, self, NULL);
 }
 
+/* The task a scope opens in: the current one.  Outside of a task, a
+ * programmer error. */
+static AioTask *
+timeout_current_task (void)
+{
+  AioTask *task = aio_task_get_current ();
+
+  if (task == NULL)
+    g_critical ("aio_timeout_enter: timeout scopes are for the bodies of tasks");
+  return task;
+}
+
 /**
  * aio_timeout_enter_at:
  * @when: the deadline, on the clock of [method@Aio.Loop.time];
@@ -182,12 +194,8 @@ aio_timeout_enter_at (gdouble when)
 
   g_return_val_if_fail (!isnan (when), NULL);
 
-  task = aio_task_get_current ();
-  if (task == NULL)
-    {
-      g_critical ("aio_timeout_enter: timeout scopes are for the bodies of tasks");
-      return NULL;
-    }
+  if ((task = timeout_current_task ()) == NULL)
+    return NULL;
 
   self = g_object_new (AIO_TYPE_TIMEOUT, NULL);
   self->task = g_object_ref (task);
@@ -220,12 +228,8 @@ aio_timeout_enter (gdouble seconds)
 
   g_return_val_if_fail (!isnan (seconds), NULL);
 
-  task = aio_task_get_current ();
-  if (task == NULL)
-    {
-      g_critical ("aio_timeout_enter: timeout scopes are for the bodies of tasks");
-      return NULL;
-    }
+  if ((task = timeout_current_task ()) == NULL)
+    return NULL;
 
   if (is_no_deadline (seconds))
     return aio_timeout_enter_at (G_MAXDOUBLE);
