@@ -178,18 +178,37 @@ ready_should_yield (AioLoop    *self,
   return now - clock->started >= self->ready_budget;
 }
 
+/* The loop's own code runs, from one of its sources' dispatch: the loop
+ * is this thread's current one, and its sources do nothing in an
+ * iteration nested in one of its callbacks.  Returns the loop that was
+ * current before, for loop_code_end(). */
+static inline AioLoop *
+loop_code_begin (AioLoop *self)
+{
+  AioLoop *previous = _aio_loop_current;
+
+  _aio_loop_current = self;
+  self->dispatching = TRUE;
+  return previous;
+}
+
+static inline void
+loop_code_end (AioLoop *self,
+              AioLoop *previous)
+{
+  self->dispatching = FALSE;
+  _aio_loop_current = previous;
+}
+
 /* Runs batches until the queue is empty or ready_should_yield() says to
  * let the context poll; then, if the queue has been busy for its budget
  * and still has work, asks for the others' turn. */
 static void
 run_batches (AioLoop *self)
 {
-  AioLoop *previous = _aio_loop_current;
+  AioLoop *previous = loop_code_begin (self);
   ReadyClock clock = { 0, 0, 1, 0 };
   gint64 now;
-
-  _aio_loop_current = self;
-  self->dispatching = TRUE;
 
   /* Each batch is the whole queue as it stood: what a batch queues runs in
    * the next one, so a callback that keeps requeueing itself cannot starve
@@ -254,8 +273,7 @@ run_batches (AioLoop *self)
     }
 
 out:
-  self->dispatching = FALSE;
-  _aio_loop_current = previous;
+  loop_code_end (self, previous);
 
   if (self->ready_head == NULL)
     {
@@ -345,17 +363,14 @@ turn_dispatch (GSource     *source,
                GSourceFunc  callback,
                gpointer     user_data)
 {
-  AioLoop *self = _aio_ref (LOOP_OF (source));
+  AioLoop *self = LOOP_OF (source);
 
-  /* In an iteration nested in one of the loop's callbacks: see
-   * timer_dispatch(). */
+  /* The turn ends, and the ready source's dispatch runs the batches; not
+   * in an iteration nested in one of the loop's callbacks, where it does
+   * nothing either. */
   if (!self->dispatching)
-    {
-      self->turn = TURN_NONE;
-      run_batches (self);
-    }
-  _aio_unref (self);
-  return G_SOURCE_CONTINUE;
+    self->turn = TURN_NONE;
+  return ready_dispatch (source, callback, user_data);
 }
 
 static GSourceFuncs turn_funcs = {
@@ -541,7 +556,7 @@ timer_dispatch (GSource     *source,
                 gpointer     user_data)
 {
   AioLoop *self = _aio_ref (LOOP_OF (source));
-  AioLoop *previous = _aio_loop_current;
+  AioLoop *previous;
   guint64 seq_limit = self->timer_seq;
   gint64 now = g_get_monotonic_time ();
 
@@ -557,8 +572,7 @@ timer_dispatch (GSource     *source,
       return G_SOURCE_CONTINUE;
     }
 
-  _aio_loop_current = self;
-  self->dispatching = TRUE;
+  previous = loop_code_begin (self);
 
   /* Fire everything due, earliest first.  Timers set by these callbacks
    * wait for the next dispatch even when already due, so a callback that
@@ -572,8 +586,7 @@ timer_dispatch (GSource     *source,
       timer->func (timer, FALSE);
     }
 
-  self->dispatching = FALSE;
-  _aio_loop_current = previous;
+  loop_code_end (self, previous);
   _aio_unref (self);
   return G_SOURCE_CONTINUE;
 }
@@ -635,17 +648,17 @@ inbox_take (AioLoop *self)
 }
 
 static gboolean
-inbox_prepare (GSource *source,
-               gint    *timeout)
+inbox_check (GSource *source)
 {
-  *timeout = -1;
   return g_atomic_int_get (&LOOP_OF (source)->inbox_pending) && !LOOP_OF (source)->dispatching;
 }
 
 static gboolean
-inbox_check (GSource *source)
+inbox_prepare (GSource *source,
+               gint    *timeout)
 {
-  return g_atomic_int_get (&LOOP_OF (source)->inbox_pending) && !LOOP_OF (source)->dispatching;
+  *timeout = -1;
+  return inbox_check (source);
 }
 
 static gboolean
@@ -654,22 +667,16 @@ inbox_dispatch (GSource     *source,
                 gpointer     user_data)
 {
   AioLoop *self = _aio_ref (LOOP_OF (source));
-  AioLoop *previous = _aio_loop_current;
 
   /* In an iteration nested in one of the loop's callbacks: see
    * timer_dispatch(). */
-  if (self->dispatching)
+  if (!self->dispatching)
     {
-      _aio_unref (self);
-      return G_SOURCE_CONTINUE;
+      AioLoop *previous = loop_code_begin (self);
+
+      run_links (inbox_take (self), FALSE);
+      loop_code_end (self, previous);
     }
-
-  _aio_loop_current = self;
-  self->dispatching = TRUE;
-  run_links (inbox_take (self), FALSE);
-  self->dispatching = FALSE;
-  _aio_loop_current = previous;
-
   _aio_unref (self);
   return G_SOURCE_CONTINUE;
 }
