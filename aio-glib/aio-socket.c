@@ -661,6 +661,21 @@ aio_socket_op_init (AioSocketOp *self)
 {
 }
 
+/* Starts an operation on the caller's @buffer, which stays theirs: a
+ * receive writes into it, a send only reads it. */
+static AioFuture *
+buffer_op_start (GSocket    *socket,
+                 const void *buffer,
+                 gsize       size,
+                 OpKind      kind)
+{
+  AioSocketOp *op = op_new ();
+
+  op->buffer = (gpointer) buffer;
+  op->size = size;
+  return op_start (op, socket, kind);
+}
+
 /**
  * aio_socket_receive: (skip)
  * @socket: a `GSocket`
@@ -700,15 +715,10 @@ aio_socket_receive (GSocket *socket,
                     void    *buffer,
                     gsize    size)
 {
-  AioSocketOp *op;
-
   g_return_val_if_fail (G_IS_SOCKET (socket), NULL);
   g_return_val_if_fail (buffer != NULL || size == 0, NULL);
 
-  op = op_new ();
-  op->buffer = buffer;
-  op->size = size;
-  return op_start (op, socket, OP_RECEIVE);
+  return buffer_op_start (socket, buffer, size, OP_RECEIVE);
 }
 
 /**
@@ -737,20 +747,6 @@ aio_socket_receive_bytes (GSocket *socket,
   op->size = max_size;
   op->bytes = g_bytes_new_take (op->buffer, MAX (max_size, 1));
   return op_start (op, socket, OP_RECEIVE_BYTES);
-}
-
-/* Starts a send of the caller's @buffer, which stays theirs. */
-static AioFuture *
-send_buffer (GSocket    *socket,
-             const void *buffer,
-             gsize       size,
-             OpKind      kind)
-{
-  AioSocketOp *op = op_new ();
-
-  op->buffer = (gpointer) buffer;
-  op->size = size;
-  return op_start (op, socket, kind);
 }
 
 /**
@@ -785,7 +781,7 @@ aio_socket_send (GSocket    *socket,
   g_return_val_if_fail (G_IS_SOCKET (socket), NULL);
   g_return_val_if_fail (buffer != NULL || size == 0, NULL);
 
-  return send_buffer (socket, buffer, size, OP_SEND);
+  return buffer_op_start (socket, buffer, size, OP_SEND);
 }
 
 /**
@@ -815,7 +811,7 @@ aio_socket_send_all (GSocket    *socket,
   g_return_val_if_fail (G_IS_SOCKET (socket), NULL);
   g_return_val_if_fail (buffer != NULL || size == 0, NULL);
 
-  return send_buffer (socket, buffer, size, OP_SEND_ALL);
+  return buffer_op_start (socket, buffer, size, OP_SEND_ALL);
 }
 
 static AioFuture *
