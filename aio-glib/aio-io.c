@@ -70,18 +70,17 @@ io_dispatch (GSource     *source,
              gpointer     user_data)
 {
   AioLoop *loop = _aio_ref (((IoSource *) source)->loop);
-  AioLoop *previous = _aio_loop_current;
+  AioLoop *previous;
   AioLoopIo *io = loop->io;
   int n;
 
   /* Nothing of the loop's runs in an iteration nested in one of its
    * callbacks (see aio-loop-sources.c). */
-  if (!_aio_loop_begin_dispatch (loop))
+  if (!_aio_loop_begin_dispatch (loop, &previous))
     {
       _aio_unref (loop);
       return G_SOURCE_CONTINUE;
     }
-  _aio_loop_current = loop;
 
   do
     n = epoll_wait (io->epoll_fd, io->events, IO_EVENTS_PER_DISPATCH, 0);
@@ -114,8 +113,7 @@ io_dispatch (GSource     *source,
       slot->watch->func (slot->watch, ready, FALSE);
     }
 
-  _aio_loop_current = previous;
-  _aio_loop_end_dispatch (loop);
+  _aio_loop_end_dispatch (loop, previous);
   _aio_unref (loop);
   return G_SOURCE_CONTINUE;
 }

@@ -96,11 +96,16 @@ gsize     _aio_loop_get_stack_size     (AioLoop  *loop);
  * delays mean now, huge ones saturate instead of overflowing. */
 gint64    _aio_loop_seconds_to_deadline (gdouble  seconds);
 guint     _aio_loop_next_task_number   (void);
-/* Marks the start of a dispatch of one of @loop's sources; FALSE, and
- * nothing to end, when one is under way already (an iteration nested in
- * one of the loop's callbacks), where the caller must run nothing. */
-gboolean  _aio_loop_begin_dispatch     (AioLoop  *loop);
-void      _aio_loop_end_dispatch       (AioLoop  *loop);
+/* Marks the start of a dispatch of one of @loop's sources, as the loop's
+ * own sources do: @loop becomes this thread's current loop, and
+ * @previous is set to the one that was, for _aio_loop_end_dispatch().
+ * FALSE, and nothing to end, when one is under way already (an iteration
+ * nested in one of the loop's callbacks), where the caller must run
+ * nothing. */
+gboolean  _aio_loop_begin_dispatch     (AioLoop  *loop,
+                                        AioLoop **previous);
+void      _aio_loop_end_dispatch       (AioLoop  *loop,
+                                        AioLoop  *previous);
 
 /* Whether the calling thread may touch @loop's loop-thread state now. */
 static inline gboolean

@@ -178,10 +178,11 @@ ready_should_yield (AioLoop    *self,
   return now - clock->started >= self->ready_budget;
 }
 
-/* The loop's own code runs, from one of its sources' dispatch: the loop
- * is this thread's current one, and its sources do nothing in an
- * iteration nested in one of its callbacks.  Returns the loop that was
- * current before, for loop_code_end(). */
+/* The loop's own code runs, from one of its sources' dispatch (the I/O
+ * source's too, through _aio_loop_begin_dispatch()): the loop is this
+ * thread's current one, and its sources do nothing in an iteration
+ * nested in one of its callbacks.  Returns the loop that was current
+ * before, for loop_code_end(). */
 static inline AioLoop *
 loop_code_begin (AioLoop *self)
 {
@@ -322,18 +323,20 @@ static GSourceFuncs ready_funcs = {
 };
 
 gboolean
-_aio_loop_begin_dispatch (AioLoop *self)
+_aio_loop_begin_dispatch (AioLoop  *self,
+                          AioLoop **previous)
 {
   if (self->dispatching)
     return FALSE;
-  self->dispatching = TRUE;
+  *previous = loop_code_begin (self);
   return TRUE;
 }
 
 void
-_aio_loop_end_dispatch (AioLoop *self)
+_aio_loop_end_dispatch (AioLoop *self,
+                        AioLoop *previous)
 {
-  self->dispatching = FALSE;
+  loop_code_end (self, previous);
 }
 
 /* ---- the others' turn ---------------------------------------------------- */
