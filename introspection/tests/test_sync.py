@@ -243,6 +243,21 @@ class SemaphoreTest(AioTestCase):
                 Aio.Semaphore(-1)
         Aio.run(main())
 
+    def test_release_checked_in_c(self):
+        async def main():
+            # Made by C's constructor, not Aio.BoundedSemaphore(): the bound
+            # is C's to know, and C's check answers.
+            sem = Aio.bounded_semaphore_new(1)
+            with self.assertRaises(ValueError):
+                sem.release()
+            self.assertEqual(sem.get_value(), 1)
+            # asyncio's Semaphore has no bound; a gint has.
+            sem = Aio.Semaphore(2 ** 31 - 1)
+            with self.assertRaises(OverflowError):
+                sem.release()
+            self.assertEqual(sem.get_value(), 2 ** 31 - 1)
+        Aio.run(main())
+
 
 class ConditionTest(AioTestCase):
 
