@@ -19,7 +19,7 @@
 #include <glib/gi18n-lib.h>
 #include <math.h>
 
-#include "aio-handle-private.h"
+#include "aio-handle.h"
 #include "aio-loop-private.h"
 
 enum {
@@ -153,14 +153,27 @@ aio_handle_new (AioLoop        *loop,
   return self;
 }
 
-AioHandle *
-_aio_handle_schedule (AioLoop        *loop,
-                      gboolean        threadsafe,
-                      gboolean        is_timer,
-                      gint64          deadline,
-                      AioCallback     func,
-                      gpointer        data,
-                      GDestroyNotify  destroy)
+/* Queues @self on its loop, which the caller holds. */
+static void
+aio_handle_schedule_locked (AioHandle *self,
+                            gboolean   is_timer,
+                            gint64     deadline)
+{
+  self->is_timer = is_timer;
+  if (is_timer)
+    _aio_loop_add_timer (self->loop, &self->timer, deadline);
+  else
+    _aio_loop_push_ready (self->loop, &self->link);
+}
+
+static AioHandle *
+aio_handle_schedule (AioLoop        *loop,
+                     gboolean        threadsafe,
+                     gboolean        is_timer,
+                     gint64          deadline,
+                     AioCallback     func,
+                     gpointer        data,
+                     GDestroyNotify  destroy)
 {
   AioHandle *self = aio_handle_new (loop, func, data, destroy);
 
@@ -186,25 +199,13 @@ _aio_handle_schedule (AioLoop        *loop,
                       "use aio_loop_call_soon_threadsafe() from other threads", loop);
           return NULL;
         }
-      _aio_handle_schedule_locked (self, is_timer, deadline);
+      aio_handle_schedule_locked (self, is_timer, deadline);
       _aio_loop_release (loop);
     }
   else
-    _aio_handle_schedule_locked (self, is_timer, deadline);
+    aio_handle_schedule_locked (self, is_timer, deadline);
 
   return self;
-}
-
-void
-_aio_handle_schedule_locked (AioHandle *self,
-                             gboolean   is_timer,
-                             gint64     deadline)
-{
-  self->is_timer = is_timer;
-  if (is_timer)
-    _aio_loop_add_timer (self->loop, &self->timer, deadline);
-  else
-    _aio_loop_push_ready (self->loop, &self->link);
 }
 
 /**
@@ -333,7 +334,7 @@ aio_loop_call_soon (AioLoop        *loop,
   if (!check_loop_usable (loop))
     return NULL;
 
-  return _aio_handle_schedule (loop, FALSE, FALSE, 0, callback, user_data, destroy);
+  return aio_handle_schedule (loop, FALSE, FALSE, 0, callback, user_data, destroy);
 }
 
 /**
@@ -367,7 +368,7 @@ aio_loop_call_later (AioLoop        *loop,
   if (!check_loop_usable (loop))
     return NULL;
 
-  return _aio_handle_schedule (loop, FALSE, TRUE, _aio_loop_seconds_to_deadline (delay),
+  return aio_handle_schedule (loop, FALSE, TRUE, _aio_loop_seconds_to_deadline (delay),
                                callback, user_data, destroy);
 }
 
@@ -420,7 +421,7 @@ aio_loop_call_at (AioLoop        *loop,
   else
     deadline = (gint64) usec;
 
-  return _aio_handle_schedule (loop, FALSE, TRUE, deadline, callback, user_data, destroy);
+  return aio_handle_schedule (loop, FALSE, TRUE, deadline, callback, user_data, destroy);
 }
 
 /**
@@ -449,5 +450,5 @@ aio_loop_call_soon_threadsafe (AioLoop        *loop,
   g_return_val_if_fail (AIO_IS_LOOP (loop), NULL);
   g_return_val_if_fail (callback != NULL, NULL);
 
-  return _aio_handle_schedule (loop, TRUE, FALSE, 0, callback, user_data, destroy);
+  return aio_handle_schedule (loop, TRUE, FALSE, 0, callback, user_data, destroy);
 }
