@@ -87,6 +87,10 @@ void      _aio_loop_track_task         (AioLoop  *loop,
 void      _aio_loop_untrack_task       (AioLoop  *loop,
                                         GList    *link);
 GQueue   *_aio_loop_get_tasks          (AioLoop  *loop);
+/* For tests: whether the loop has work to run now (a ready callback, a
+ * hand-over from another thread, a timer due), as opposed to sources of
+ * others (GIO's, GTK's) on its context. */
+gboolean  _aio_loop_has_work_now       (AioLoop  *loop);
 /* For tests: 0 makes each dispatch of the ready source run one batch, so
  * that one GMainContext iteration is one iteration of the loop. */
 void      _aio_loop_set_ready_budget   (AioLoop  *loop,

@@ -740,6 +740,14 @@ _aio_loop_sources_set_priority (AioLoop *self,
   g_source_set_priority (self->inbox_source, priority);
 }
 
+gboolean
+_aio_loop_has_work_now (AioLoop *self)
+{
+  return self->ready_head != NULL ||
+         g_atomic_int_get (&self->inbox_pending) ||
+         (self->heap_len > 0 && self->heap[0]->deadline <= g_get_monotonic_time ());
+}
+
 void
 _aio_loop_set_ready_budget (AioLoop *self,
                             gint64   budget_us)
